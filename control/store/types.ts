@@ -25,7 +25,10 @@ export interface ListOptions {
   readonly limit?: number;
   /** Start after this key (exclusive). */
   readonly continueKey?: string;
-  /** List as of this revision (for consistent paging); must not be compacted. */
+  /**
+   * List as of this revision (for consistent paging); Expired when compacted, Unavailable when
+   * newer than the store's current revision.
+   */
   readonly revision?: number;
 }
 
@@ -73,7 +76,11 @@ export interface Store {
    * the current modRevision, NotFound when the key is absent.
    */
   update(key: string, value: JsonObject, expectedRevision?: number): Promise<StoredValue>;
-  /** Fails with NotFound, or Conflict on a stale `expectedRevision`. Returns the deleted value. */
+  /**
+   * Fails with NotFound, or Conflict on a stale `expectedRevision`. Returns the deleted value
+   * as its DELETED event carries it: last state, `modRevision` and resourceVersion = the
+   * deletion revision.
+   */
   delete(key: string, expectedRevision?: number): Promise<StoredValue>;
   /**
    * Every change under `prefix` after `fromRevision` (exclusive), in revision order; history
@@ -81,7 +88,11 @@ export interface Store {
    */
   watch(prefix: string, fromRevision: number, handlers: WatchHandlers): Watcher;
   currentRevision(): Promise<number>;
-  /** Drops history up to `revision`; later watches from before it get Expired. */
+  /**
+   * Drops history before `revision` (etcd semantics): afterwards, lists at a revision below it
+   * and watches from a revision below `revision - 1` fail with Expired. Fails for a revision
+   * newer than the current one.
+   */
   compact(revision: number): Promise<void>;
   close(): Promise<void>;
 }

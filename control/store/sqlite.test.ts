@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from './sqlite.js';
+import { describeStore, svc } from './store-suite.js';
+import type { StoreError } from './types.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'klab-store-'));
+}
+
+describeStore('sqlite', async () => {
+  const dir = tempDir();
+  return {
+    open: async () => new SqliteStore(join(dir, 'state.db')),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+describe('SqliteStore specifics', () => {
+  const dirs: string[] = [];
+  const stores: SqliteStore[] = [];
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  function open(path: string, replayBatch?: number): SqliteStore {
+    const s = new SqliteStore(path, { replayBatch });
+    stores.push(s);
+    return s;
+  }
+
+  it('starts at revision 1, so no list revision reads as the API\'s "any" (0)', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    expect(await open(join(dir, 's.db')).currentRevision()).toBe(1);
+  });
+
+  it('refuses a second opener of the same file with a clear error', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const first = open(join(dir, 's.db'));
+    await first.create('/registry/a', svc('a'));
+    expect(() => open(join(dir, 's.db'))).toThrow(/s\.db.*cannot open/);
+  });
+
+  it('replays a long backlog in batches, in order', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const s = open(join(dir, 's.db'), 7);
+    for (let i = 0; i < 30; i++) await s.create(`/registry/p/${i}`, svc(String(i)));
+    const revs: number[] = [];
+    const errors: StoreError[] = [];
+    const w = s.watch('/registry/p/', 1, {
+      onEvent: (e) => revs.push(e.modRevision),
+      onError: (e) => errors.push(e),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    w.close();
+    expect(errors).toEqual([]);
+    expect(revs).toEqual([...Array(30).keys()].map((i) => i + 2));
+  });
+
+  it('keeps the compacted revision across a restart', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 's.db');
+    const s = open(path);
+    const a = await s.create('/registry/a', svc('a'));
+    const b = await s.update('/registry/a', svc('a', { spec: 1 }));
+    await s.compact(b.modRevision);
+    await expect(s.compact(b.modRevision + 5)).rejects.toThrow(/newer than current revision/);
+    await s.close();
+    const again = open(path);
+    await expect(again.list('/registry/', { revision: a.modRevision })).rejects.toMatchObject({
+      code: 'Expired',
+    });
+    await expect(again.list('/registry/', { revision: b.modRevision + 1 })).rejects.toMatchObject({
+      code: 'Unavailable',
+    });
+  });
+});

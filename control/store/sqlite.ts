@@ -1,0 +1,369 @@
+import Database from 'better-sqlite3';
+import { checkKey, checkLimit, checkPrefix, checkRevision, prefixEnd, withResourceVersion } from './keys.js';
+import { QueuedWatcher } from './watch-queue.js';
+import { StoreError } from './types.js';
+import type {
+  JsonObject,
+  ListOptions,
+  ListResult,
+  Store,
+  StoreEvent,
+  StoredValue,
+  WatchEventType,
+  WatchHandlers,
+  Watcher,
+} from './types.js';
+
+/*
+ * Two tables, written together in one IMMEDIATE transaction per change:
+ * - `current` holds the live state, so lists and gets are primary-key range scans;
+ * - `events` is the change log (one row per revision) that watches replay and historical lists
+ *   rewind through; compaction is one DELETE of its oldest rows.
+ * `meta` holds the revision counter and the compacted revision, so both survive restarts.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS current (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  create_rev INTEGER NOT NULL,
+  mod_rev INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+  rev INTEGER PRIMARY KEY,
+  key TEXT NOT NULL,
+  type TEXT NOT NULL,
+  value TEXT NOT NULL,
+  prev TEXT,
+  prev_rev INTEGER
+);
+CREATE INDEX IF NOT EXISTS events_key_rev ON events (key, rev);
+INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 1), ('compacted', 0);
+`;
+
+interface CurrentRow {
+  key: string;
+  value: string;
+  mod_rev: number;
+}
+
+interface EventRow {
+  rev: number;
+  key: string;
+  type: WatchEventType;
+  value: string;
+  prev: string | null;
+}
+
+export interface SqliteStoreOptions {
+  /**
+   * Maximum number of rows returned by one watch replay query; larger backlogs are read in
+   * pages so a watcher resuming far back does not load the whole log at once.
+   */
+  readonly replayBatch?: number;
+}
+
+/**
+ * The embedded store: better-sqlite3 in WAL mode with `synchronous=FULL`, so a write that
+ * returned survives a crash of the process or the machine. The file is locked exclusively:
+ * watches are notified in process, so a second process writing the same file would go unseen.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly watchers = new Set<QueuedWatcher>();
+  private readonly replayBatch: number;
+  private closed = false;
+  private revision: number;
+  private compacted: number;
+
+  private readonly stmt: {
+    getCurrent: Database.Statement<[string], CurrentRow>;
+    insertCurrent: Database.Statement<[string, string, number, number]>;
+    updateCurrent: Database.Statement<[string, number, string]>;
+    deleteCurrent: Database.Statement<[string]>;
+    insertEvent: Database.Statement<[number, string, WatchEventType, string, string | null, number | null]>;
+    setMeta: Database.Statement<[number, string]>;
+    listCurrent: Database.Statement<[string, string, string, number], CurrentRow>;
+    listAtRevision: Database.Statement<
+      { lo: string; hi: string; after: string; rev: number; limit: number },
+      CurrentRow
+    >;
+    count: Database.Statement<[string, string], { n: number }>;
+    replay: Database.Statement<[number, string, string, number], EventRow>;
+    compact: Database.Statement<[number]>;
+  };
+
+  constructor(
+    readonly path: string,
+    options: SqliteStoreOptions = {},
+  ) {
+    this.replayBatch = options.replayBatch ?? 1000;
+    try {
+      // The lock is exclusive, so waiting for it only delays reporting a second opener.
+      this.db = new Database(path, { timeout: 200 });
+      this.db.pragma('locking_mode = EXCLUSIVE');
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      throw new StoreError('Unavailable', `sqlite store ${path}: cannot open: ${String(error)}`, {
+        cause: error,
+      });
+    }
+    const meta = this.db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE name = ?');
+    this.revision = meta.get('revision')?.value ?? 1;
+    this.compacted = meta.get('compacted')?.value ?? 0;
+    this.stmt = {
+      getCurrent: this.db.prepare('SELECT key, value, mod_rev FROM current WHERE key = ?'),
+      insertCurrent: this.db.prepare(
+        'INSERT INTO current (key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?)',
+      ),
+      updateCurrent: this.db.prepare('UPDATE current SET value = ?, mod_rev = ? WHERE key = ?'),
+      deleteCurrent: this.db.prepare('DELETE FROM current WHERE key = ?'),
+      insertEvent: this.db.prepare(
+        'INSERT INTO events (rev, key, type, value, prev, prev_rev) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      setMeta: this.db.prepare('UPDATE meta SET value = ? WHERE name = ?'),
+      listCurrent: this.db.prepare(
+        'SELECT key, value, mod_rev FROM current WHERE key >= ? AND key < ? AND key > ? ORDER BY key LIMIT ?',
+      ),
+      // State at revision `rev`: live rows untouched since `rev`, plus, for keys changed later,
+      // the value their first later event replaced (none when that event created the key).
+      listAtRevision: this.db.prepare(`
+        WITH changed AS (
+          SELECT key, MIN(rev) AS first FROM events
+          WHERE rev > @rev AND key >= @lo AND key < @hi AND key > @after GROUP BY key
+        )
+        SELECT key, value, mod_rev FROM current
+        WHERE key >= @lo AND key < @hi AND key > @after AND key NOT IN (SELECT key FROM changed)
+        UNION ALL
+        SELECT e.key AS key, e.prev AS value, e.prev_rev AS mod_rev
+        FROM changed c JOIN events e ON e.rev = c.first WHERE e.prev IS NOT NULL
+        ORDER BY key LIMIT @limit`),
+      count: this.db.prepare('SELECT COUNT(*) AS n FROM current WHERE key >= ? AND key < ?'),
+      replay: this.db.prepare(
+        'SELECT rev, key, type, value, prev FROM events WHERE rev > ? AND key >= ? AND key < ? ORDER BY rev LIMIT ?',
+      ),
+      compact: this.db.prepare('DELETE FROM events WHERE rev < ?'),
+    };
+  }
+
+  async get(key: string): Promise<StoredValue | undefined> {
+    this.checkOpen();
+    checkKey(key);
+    const row = this.stmt.getCurrent.get(key);
+    return row && toStored(row);
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    this.checkOpen();
+    checkPrefix(prefix);
+    checkLimit(options.limit);
+    const revision = options.revision ?? this.revision;
+    checkRevision('list revision', revision);
+    this.checkReadable(revision);
+    const lo = prefix;
+    const hi = prefixEnd(prefix);
+    const after = options.continueKey ?? '';
+    // One row past the limit tells whether another page exists.
+    const limit = options.limit === undefined ? -1 : options.limit + 1;
+    const rows =
+      revision === this.revision
+        ? this.stmt.listCurrent.all(lo, hi, after, limit)
+        : this.stmt.listAtRevision.all({ lo, hi, after, rev: revision, limit });
+    if (options.limit !== undefined && rows.length > options.limit) {
+      const page = rows.slice(0, options.limit);
+      return { items: page.map(toStored), revision, continueKey: (page[page.length - 1] as CurrentRow).key };
+    }
+    return { items: rows.map(toStored), revision };
+  }
+
+  async count(prefix: string): Promise<number> {
+    this.checkOpen();
+    checkPrefix(prefix);
+    return this.stmt.count.get(prefix, prefixEnd(prefix))?.n ?? 0;
+  }
+
+  async create(key: string, value: JsonObject): Promise<StoredValue> {
+    this.checkOpen();
+    checkKey(key);
+    return this.write(() => {
+      if (this.stmt.getCurrent.get(key)) throw new StoreError('AlreadyExists', `${key} already exists`);
+      const rev = this.revision + 1;
+      const stamped = withResourceVersion(key, value, rev);
+      const json = JSON.stringify(stamped);
+      this.stmt.insertCurrent.run(key, json, rev, rev);
+      this.stmt.insertEvent.run(rev, key, 'ADDED', json, null, null);
+      return {
+        stored: { key, value: stamped, modRevision: rev },
+        event: { rev, key, type: 'ADDED', value: json, prev: null },
+      };
+    });
+  }
+
+  async update(key: string, value: JsonObject, expectedRevision?: number): Promise<StoredValue> {
+    this.checkOpen();
+    checkKey(key);
+    if (expectedRevision !== undefined) checkRevision('expected revision', expectedRevision);
+    return this.write(() => {
+      const row = this.currentFor(key, expectedRevision);
+      const rev = this.revision + 1;
+      const stamped = withResourceVersion(key, value, rev);
+      const json = JSON.stringify(stamped);
+      this.stmt.updateCurrent.run(json, rev, key);
+      this.stmt.insertEvent.run(rev, key, 'MODIFIED', json, row.value, row.mod_rev);
+      return {
+        stored: { key, value: stamped, modRevision: rev },
+        event: { rev, key, type: 'MODIFIED', value: json, prev: row.value },
+      };
+    });
+  }
+
+  async delete(key: string, expectedRevision?: number): Promise<StoredValue> {
+    this.checkOpen();
+    checkKey(key);
+    if (expectedRevision !== undefined) checkRevision('expected revision', expectedRevision);
+    return this.write(() => {
+      const row = this.currentFor(key, expectedRevision);
+      const rev = this.revision + 1;
+      const last = withResourceVersion(key, JSON.parse(row.value) as JsonObject, rev);
+      const json = JSON.stringify(last);
+      this.stmt.deleteCurrent.run(key);
+      this.stmt.insertEvent.run(rev, key, 'DELETED', json, row.value, row.mod_rev);
+      return {
+        stored: { key, value: last, modRevision: rev },
+        event: { rev, key, type: 'DELETED', value: json, prev: row.value },
+      };
+    });
+  }
+
+  watch(prefix: string, fromRevision: number, handlers: WatchHandlers): Watcher {
+    checkPrefix(prefix);
+    checkRevision('watch revision', fromRevision);
+    const watcher = new QueuedWatcher(prefix, handlers, (w) => this.watchers.delete(w));
+    if (this.closed) {
+      watcher.fail(new StoreError('Unavailable', `sqlite store ${this.path} is closed`));
+      return watcher;
+    }
+    if (fromRevision + 1 < this.compacted) {
+      watcher.fail(expired(fromRevision, this.compacted));
+      return watcher;
+    }
+    // Replay and registration happen in the same synchronous turn, so no write can slip
+    // between the last replayed event and the first live one.
+    const hi = prefixEnd(prefix);
+    let after = fromRevision;
+    for (;;) {
+      const rows = this.stmt.replay.all(after, prefix, hi, this.replayBatch);
+      for (const row of rows) watcher.push(toEvent(row));
+      const last = rows[rows.length - 1];
+      if (rows.length < this.replayBatch || !last) break;
+      after = last.rev;
+    }
+    this.watchers.add(watcher);
+    return watcher;
+  }
+
+  async currentRevision(): Promise<number> {
+    this.checkOpen();
+    return this.revision;
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.checkOpen();
+    checkRevision('compact revision', revision);
+    if (revision > this.revision) {
+      throw new Error(
+        `store: cannot compact to revision ${revision}, newer than current revision ${this.revision}`,
+      );
+    }
+    if (revision <= this.compacted) return;
+    this.db
+      .transaction(() => {
+        this.stmt.compact.run(revision);
+        this.stmt.setMeta.run(revision, 'compacted');
+      })
+      .immediate();
+    this.compacted = revision;
+    // Keeps the WAL file from growing without bound after large deletions.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new StoreError('Unavailable', `sqlite store ${this.path} is closed`);
+    for (const watcher of [...this.watchers]) watcher.fail(error);
+    this.db.close();
+  }
+
+  private write(change: () => { stored: StoredValue; event: EventRow }): StoredValue {
+    const { stored, event } = this.db
+      .transaction(() => {
+        const result = change();
+        this.stmt.setMeta.run(result.event.rev, 'revision');
+        return result;
+      })
+      .immediate();
+    this.revision = event.rev;
+    this.notify(event);
+    return stored;
+  }
+
+  private notify(row: EventRow): void {
+    let event: StoreEvent | undefined;
+    for (const watcher of this.watchers) {
+      if (!row.key.startsWith(watcher.prefix)) continue;
+      event ??= toEvent(row);
+      watcher.push(event);
+    }
+  }
+
+  private currentFor(key: string, expectedRevision: number | undefined): CurrentRow {
+    const row = this.stmt.getCurrent.get(key);
+    if (!row) throw new StoreError('NotFound', `${key} not found`);
+    if (expectedRevision !== undefined && row.mod_rev !== expectedRevision) {
+      throw new StoreError(
+        'Conflict',
+        `${key} has revision ${row.mod_rev}, not the expected ${expectedRevision}: the object has been modified`,
+      );
+    }
+    return row;
+  }
+
+  private checkReadable(revision: number): void {
+    if (revision < this.compacted) throw expired(revision, this.compacted);
+    if (revision > this.revision) {
+      throw new StoreError(
+        'Unavailable',
+        `revision ${revision} is newer than the store's current revision ${this.revision}`,
+      );
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StoreError('Unavailable', `sqlite store ${this.path} is closed`);
+  }
+}
+
+export function openSqliteStore(path: string, options?: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(path, options);
+}
+
+function expired(revision: number, compacted: number): StoreError {
+  return new StoreError('Expired', `too old resource version: ${revision} (${compacted})`);
+}
+
+function toStored(row: CurrentRow): StoredValue {
+  return { key: row.key, value: JSON.parse(row.value) as JsonObject, modRevision: row.mod_rev };
+}
+
+function toEvent(row: EventRow): StoreEvent {
+  const event: StoreEvent = {
+    type: row.type,
+    key: row.key,
+    value: JSON.parse(row.value) as JsonObject,
+    modRevision: row.rev,
+  };
+  return row.prev === null ? event : { ...event, prevValue: JSON.parse(row.prev) as JsonObject };
+}

@@ -1,0 +1,69 @@
+import type { StoreError, StoreEvent, WatchHandlers, Watcher } from './types.js';
+
+/**
+ * One store watcher: events pushed by the store are delivered in order on a later microtask,
+ * so a handler never runs inside the store call that produced the event and can close or open
+ * watches freely.
+ */
+export class QueuedWatcher implements Watcher {
+  private queue: StoreEvent[] = [];
+  private head = 0;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    readonly prefix: string,
+    private readonly handlers: WatchHandlers,
+    private readonly onClose: (watcher: QueuedWatcher) => void,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  push(event: StoreEvent): void {
+    if (this.closed) return;
+    this.queue.push(event);
+    this.schedule();
+  }
+
+  /** Delivers what is queued, then the error, then stops. */
+  fail(error: StoreError): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose(this);
+    queueMicrotask(() => {
+      this.drain(true);
+      this.handlers.onError(error);
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.head = 0;
+    this.onClose(this);
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.drain(false);
+    });
+  }
+
+  private drain(evenIfClosed: boolean): void {
+    while (this.head < this.queue.length && (evenIfClosed || !this.closed)) {
+      const event = this.queue[this.head] as StoreEvent;
+      this.head += 1;
+      this.handlers.onEvent(event);
+    }
+    if (this.head >= this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    }
+  }
+}

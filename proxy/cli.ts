@@ -1,4 +1,45 @@
 import type { Command } from 'commander';
+import { ObjectError } from './objects.js';
+import { DEFAULT_CLUSTER_CIDR, renderCommand, UsageError } from './render-command.js';
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
 
 /** Adds the `klab` subcommands this folder owns. */
-export function registerProxyCommands(_program: Command): void {}
+export function registerProxyCommands(program: Command): void {
+  const proxy = program
+    .command('proxy')
+    .description("kube-proxy: Services and EndpointSlices to a node's rules");
+
+  proxy
+    .command('render')
+    .description(
+      'Print, offline, the iptables-restore input kube-proxy would apply on a node, from a YAML stream ' +
+        'or List of Services and EndpointSlices (as kubectl get -o yaml prints them)',
+    )
+    .option('--mode <mode>', 'proxy mode', 'iptables')
+    .requiredOption('-f, --file <file>', 'objects file (YAML or JSON; - for stdin)')
+    .option('--node-name <name>', 'node whose endpoints count as local (default: this host name)')
+    .option('--node-ip <ip>', 'node IP (repeatable; the first is the primary)', collect)
+    .option(
+      '--cluster-cidr <cidr>',
+      'pod CIDR for the local-traffic detector ("" for none)',
+      DEFAULT_CLUSTER_CIDR,
+    )
+    .option('--masquerade-all', 'SNAT all traffic to cluster IPs')
+    .option('--no-localhost-nodeports', 'do not accept NodePorts on 127.0.0.0/8')
+    .option('--canonical', "sort as upstream kube-proxy's tests do, for diffing")
+    .action((opts) => {
+      try {
+        process.stdout.write(renderCommand({ ...opts, localhostNodeports: opts.localhostNodeports }));
+      } catch (err) {
+        if (err instanceof UsageError || err instanceof ObjectError) {
+          process.stderr.write(`klab proxy render: ${err.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw err;
+      }
+    });
+}

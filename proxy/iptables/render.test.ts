@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildModel } from '../model.js';
+import type { NodeFacts } from '../model.js';
+import { parseObjects } from '../objects.js';
+import { canonicalRestore } from './canonical.js';
+import { endpointChain, hash16, serviceChains } from './names.js';
+import { probability, renderIptables } from './render.js';
+import type { IptablesRenderOptions } from './render.js';
+
+const golden = (name: string) => new URL(`./__golden__/${name}`, import.meta.url);
+
+/** NewFakeProxier's node in upstream's tests. */
+const upstreamNode: NodeFacts = {
+  name: 'test-node',
+  ips: ['192.168.0.2'],
+  clusterCIDR: '10.0.0.0/8',
+  masqueradeAll: false,
+  localhostNodePorts: true,
+};
+
+/** A klab lab node (node-1). */
+const labNode: NodeFacts = {
+  name: 'node-1',
+  ips: ['192.168.56.11'],
+  clusterCIDR: '10.244.0.0/16',
+  masqueradeAll: false,
+  localhostNodePorts: true,
+};
+
+function render(file: string, node: NodeFacts, opts: IptablesRenderOptions = {}) {
+  const objects = parseObjects(readFileSync(golden(file), 'utf8'), file);
+  return renderIptables(buildModel(objects, node), opts);
+}
+
+describe('chain names', () => {
+  it('follows the upstream hash vectors', () => {
+    expect(hash16('ns1/svc1:p80tcp')).toBe('XPGD46QRK7WJZT7O');
+    expect(hash16('ns5/svc5:p80tcp10.180.0.3:80')).toBe('I77PXRDZVX7PMWMN');
+    expect(hash16('kube-system/kube-dns:dnsudp')).toBe('TCOU7JCQXEZGVUNU');
+  });
+
+  it('names default/kubernetes:https KUBE-SVC-NPX46M4PTMTKRN6Y', () => {
+    const sp = { name: 'default/kubernetes:https', protocol: 'TCP' as const };
+    expect(serviceChains(sp).svc).toBe('KUBE-SVC-NPX46M4PTMTKRN6Y');
+    expect(endpointChain(sp, { ip: '192.168.56.11', port: 6443 })).toBe('KUBE-SEP-MUJQWGIFFZZLYW7M');
+  });
+});
+
+describe('probability', () => {
+  it('formats like Go %0.10f', () => {
+    expect([3, 2].map(probability)).toEqual(['0.3333333333', '0.5000000000']);
+    expect(probability(7)).toBe('0.1428571429');
+  });
+});
+
+describe('golden rule sets (canonical order of upstream proxier_test.go)', () => {
+  const cases: Array<[string, NodeFacts, IptablesRenderOptions]> = [
+    ['kubernetes', labNode, { randomFully: true }],
+    ['features', labNode, {}],
+    ['local-policies', labNode, {}],
+    ['terminating', labNode, {}],
+    [
+      'masquerade-all',
+      { ...labNode, masqueradeAll: true, localhostNodePorts: false, clusterCIDR: undefined },
+      {},
+    ],
+  ];
+  it.each(cases)('%s', async (name, node, opts) => {
+    const out = render(`${name}.yaml`, node, opts);
+    await expect(canonicalRestore(out.text)).toMatchFileSnapshot(golden(`${name}.rules`).pathname);
+  });
+
+  it('matches upstream TestOverallIPTablesRules byte for byte after the canonical sort', () => {
+    const out = render('overall.yaml', upstreamNode, { nfacct: true });
+    expect(canonicalRestore(out.text)).toBe(readFileSync(golden('overall.rules'), 'utf8'));
+  });
+});
+
+describe('large-cluster mode', () => {
+  it('drops per-endpoint comments above the threshold but keeps cluster IP comments', () => {
+    const out = render('features.yaml', labNode, { largeClusterThreshold: 1 });
+    expect(out.largeClusterMode).toBe(true);
+    const sepRules = out.text.split('\n').filter((l) => l.startsWith('-A KUBE-SEP-'));
+    expect(sepRules.length).toBeGreaterThan(0);
+    expect(sepRules.every((l) => !l.includes('--comment'))).toBe(true);
+    expect(out.text).toContain('cluster IP"');
+  });
+});
+
+describe('partial render', () => {
+  it('rewrites only the changed services chains plus the top-level chains', () => {
+    const full = render('features.yaml', labNode);
+    const partial = render('features.yaml', labNode, { changedServices: new Set(['demo/web']) });
+    const chainsOf = (text: string) => text.split('\n').filter((l) => l.startsWith(':'));
+    const partialChains = chainsOf(partial.text);
+    expect(partialChains).toContain(':KUBE-SERVICES - [0:0]');
+    expect(partialChains).toContain(':KUBE-NODEPORTS - [0:0]');
+    const web = serviceChains({ name: 'demo/web:http', protocol: 'TCP' }).svc;
+    const dns = serviceChains({ name: 'demo/dns:dns', protocol: 'UDP' }).svc;
+    expect(partialChains).toContain(`:${web} - [0:0]`);
+    expect(partialChains).not.toContain(`:${dns} - [0:0]`);
+    expect(chainsOf(full.text)).toContain(`:${dns} - [0:0]`);
+    // Skipped chains still count as active and in the rule metrics.
+    expect(partial.activeNatChains).toEqual(full.activeNatChains);
+    expect(partial.ruleCounts).toEqual(full.ruleCounts);
+  });
+
+  it('deletes stale service chains with a chain line and -X, leaving foreign chains alone', () => {
+    const out = render('features.yaml', labNode, {
+      changedServices: new Set(),
+      existingNatChains: [
+        'KUBE-SVC-AAAAAAAAAAAAAAAA',
+        'KUBE-SEP-BBBBBBBBBBBBBBBB',
+        'CNI-HOSTPORT',
+        'KUBE-SERVICES',
+      ],
+    });
+    expect(out.deletedChains).toEqual(['KUBE-SVC-AAAAAAAAAAAAAAAA', 'KUBE-SEP-BBBBBBBBBBBBBBBB']);
+    expect(out.text).toContain(':KUBE-SVC-AAAAAAAAAAAAAAAA - [0:0]\n');
+    expect(out.text).toContain('\n-X KUBE-SVC-AAAAAAAAAAAAAAAA\n');
+    expect(out.text).not.toContain('CNI-HOSTPORT');
+    expect(canonicalRestore(out.text)).toMatchSnapshot();
+  });
+});

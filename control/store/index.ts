@@ -4,3 +4,7 @@ export { SqliteStore, openSqliteStore } from './sqlite.js';
 export type { SqliteStoreOptions } from './sqlite.js';
 export { WatchCache } from './watch-cache.js';
 export type { CacheWatcher, WatchCacheOptions } from './watch-cache.js';
+export { EtcdStore, openEtcdStore } from './etcd.js';
+export type { EtcdStoreOptions } from './etcd.js';
+export { startEtcd, ETCD_BINARY } from './etcd-process.js';
+export type { EtcdProcess } from './etcd-process.js';

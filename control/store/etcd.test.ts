@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EtcdStore } from './etcd.js';
+import { startEtcd } from './etcd-process.js';
+import type { EtcdProcess } from './etcd-process.js';
+import { Collector, describeStore, svc } from './store-suite.js';
+import { WatchCache } from './watch-cache.js';
+
+// One real etcd for the whole file; each test works under its own key namespace.
+let etcd: EtcdProcess | undefined;
+
+beforeAll(async () => {
+  etcd = await startEtcd({ dirPrefix: 'klab-store-' });
+});
+
+afterAll(async () => {
+  await etcd?.stop();
+});
+
+function namespace(): string {
+  return `/klab-store-${randomBytes(4).toString('hex')}`;
+}
+
+function endpoint(): string {
+  if (!etcd) throw new Error('etcd did not start');
+  return etcd.endpoint;
+}
+
+describeStore('etcd', async () => {
+  const ns = namespace();
+  return {
+    open: async () => new EtcdStore({ endpoints: [endpoint()], namespace: ns }),
+    cleanup: async () => undefined,
+  };
+});
+
+describe('EtcdStore specifics', () => {
+  it('stores values without resourceVersion and derives it from mod_revision', async () => {
+    const ns = namespace();
+    const store = new EtcdStore({ endpoints: [endpoint()], namespace: ns });
+    const raw = new EtcdStore({ endpoints: [endpoint()] });
+    try {
+      const created = await store.create(
+        '/registry/a',
+        svc('a', { metadata: { name: 'a', resourceVersion: '42' } }),
+      );
+      const stored = (await raw.list(`${ns}/registry/`)).items[0];
+      expect(stored?.key).toBe(`${ns}/registry/a`);
+      expect(stored?.modRevision).toBe(created.modRevision);
+      expect(created.value['metadata']).toEqual({ name: 'a', resourceVersion: String(created.modRevision) });
+    } finally {
+      await store.close();
+      await raw.close();
+    }
+  });
+
+  it('feeds a watch cache that fans out to several watchers', async () => {
+    const store = new EtcdStore({ endpoints: [endpoint()], namespace: namespace() });
+    const cache = new WatchCache(store, '/registry/');
+    try {
+      await store.create('/registry/services/default/a', svc('a'));
+      await cache.start();
+      const watchers = [0, 1, 2].map(() => new Collector());
+      const handles = watchers.map((c) => cache.watch('/registry/services/', 0, c.handlers));
+      const b = await store.create('/registry/services/default/b', svc('b'));
+      await store.delete('/registry/services/default/a');
+      for (const c of watchers) {
+        const events = await c.waitEvents(3);
+        expect(events.map((e) => [e.type, e.key])).toEqual([
+          ['ADDED', '/registry/services/default/a'],
+          ['ADDED', '/registry/services/default/b'],
+          ['DELETED', '/registry/services/default/a'],
+        ]);
+      }
+      await cache.waitForRevision(b.modRevision + 1);
+      expect(cache.list('/registry/services/').items.map((i) => i.key)).toEqual([
+        '/registry/services/default/b',
+      ]);
+      for (const h of handles) h.close();
+    } finally {
+      cache.close();
+      await store.close();
+    }
+  });
+});

@@ -1,4 +1,47 @@
-import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { install } from './install.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  return n;
+}
 
 /** Adds the `klab` subcommands this folder owns. */
-export function registerCniCommands(_program: Command): void {}
+export function registerCniCommands(program: Command): void {
+  const cni = program.command('cni').description('the klab-bridge CNI plugin');
+  cni
+    .command('install')
+    .description(
+      'write the klab-bridge plugin into a CNI bin dir and a conflist into a CNI conf dir (idempotent)',
+    )
+    .requiredOption('--bin-dir <dir>', 'CNI plugin directory (CNI_PATH), e.g. /opt/cni/bin')
+    .requiredOption('--conf-dir <dir>', 'CNI network config directory, e.g. /etc/cni/net.d')
+    .option('--pod-cidr <cidr>', "this node's pod CIDR", '10.244.0.0/24')
+    .option('--cluster-cidr <cidr>', 'the whole pod network; never masqueraded')
+    .option('--bridge <name>', 'bridge name', 'cni0')
+    .option('--name <name>', 'network name', 'klab')
+    .option('--ip-masq', 'masquerade pod traffic leaving the cluster', false)
+    .option('--mtu <bytes>', 'MTU of the bridge and veths', positiveInt)
+    .option('--data-dir <dir>', 'host-local lease directory (default /var/lib/cni/networks)')
+    .option('--no-portmap', 'leave portmap out of the chain even when it is in the bin dir')
+    .action((o: Record<string, unknown>) => {
+      const binDir = o.binDir as string;
+      const result = install({
+        binDir,
+        confDir: o.confDir as string,
+        podCidr: o.podCidr as string,
+        bridge: o.bridge as string,
+        name: o.name as string,
+        ipMasq: o.ipMasq as boolean,
+        portmap: (o.portmap as boolean) && existsSync(join(binDir, 'portmap')),
+        ...(o.clusterCidr ? { clusterCidr: o.clusterCidr as string } : {}),
+        ...(o.mtu ? { mtu: o.mtu as number } : {}),
+        ...(o.dataDir ? { dataDir: o.dataDir as string } : {}),
+      });
+      const what = result.changed.length > 0 ? `wrote ${result.changed.join(', ')}` : 'already up to date';
+      console.log(`klab cni install: ${what} (plugin ${result.plugin}, conflist ${result.conflist})`);
+    });
+}

@@ -1,0 +1,93 @@
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { CniCode, CniError } from './errors.js';
+import { ipBatch, run } from './exec.js';
+
+/** Reads of this namespace's links through sysfs: no process spawned. */
+export const sysfs = {
+  exists: (dev: string): boolean => existsSync(`/sys/class/net/${dev}`),
+  isBridge: (dev: string): boolean => existsSync(`/sys/class/net/${dev}/bridge`),
+  mac: (dev: string): string | undefined => readOr(`/sys/class/net/${dev}/address`),
+  mtu: (dev: string): number | undefined => {
+    const v = readOr(`/sys/class/net/${dev}/mtu`);
+    return v === undefined ? undefined : Number(v);
+  },
+  master: (dev: string): string | undefined => {
+    try {
+      return basename(readlinkSync(`/sys/class/net/${dev}/master`));
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+function readOr(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export function enableForwarding(): void {
+  const path = '/proc/sys/net/ipv4/ip_forward';
+  if (readOr(path) !== '1') writeFileSync(path, '1');
+}
+
+/** The 1-based batch line that failed ("Command failed -:N"), if ip reported one. */
+export function failedLine(stderr: string): number | undefined {
+  const m = /Command failed -:(\d+)/.exec(stderr);
+  return m ? Number(m[1]) : undefined;
+}
+
+export class BatchError extends CniError {
+  constructor(
+    where: string,
+    readonly stderr: string,
+    readonly line: number | undefined,
+  ) {
+    super(CniCode.Internal, `${where}: ${stderr.trim().split('\n').join('; ')}`);
+  }
+}
+
+export async function batch(where: string, lines: string[], netns?: string): Promise<void> {
+  const out = await ipBatch(lines, netns);
+  if (out.code !== 0) throw new BatchError(where, out.stderr, failedLine(out.stderr));
+}
+
+/** Deletes a link in this namespace; a link already gone is fine. */
+export async function deleteLink(dev: string): Promise<void> {
+  if (!sysfs.exists(dev)) return;
+  const out = await run('ip', ['link', 'del', dev]);
+  if (out.code !== 0 && !/Cannot find device/.test(out.stderr)) {
+    throw new CniError(CniCode.Internal, `deleting ${dev}: ${out.stderr.trim()}`);
+  }
+}
+
+export interface ContainerView {
+  mac: string;
+  addrs: string[];
+  routes: { dst: string; gateway?: string; dev?: string }[];
+}
+
+interface IpAddrJson {
+  address?: string;
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+}
+
+/** Addresses and routes of one interface inside a netns, one spawn. */
+export async function inspectContainer(netns: string, ifname: string): Promise<ContainerView | undefined> {
+  const out = await ipBatch([`addr show dev ${ifname}`, 'route show'], netns, true);
+  if (out.code !== 0) {
+    if (/does not exist|Cannot find device/.test(out.stderr)) return undefined;
+    throw new CniError(CniCode.Internal, `inspecting ${ifname} in ${netns}: ${out.stderr.trim()}`);
+  }
+  const [addrText = '[]', routeText = '[]'] = out.stdout.split('\n').filter((l) => l.trim() !== '');
+  const [link] = JSON.parse(addrText) as IpAddrJson[];
+  if (!link) return undefined;
+  return {
+    mac: link.address ?? '',
+    addrs: (link.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
+    routes: JSON.parse(routeText) as ContainerView['routes'],
+  };
+}

@@ -8,3 +8,5 @@ export { EtcdStore, openEtcdStore } from './etcd.js';
 export type { EtcdStoreOptions } from './etcd.js';
 export { startEtcd, ETCD_BINARY } from './etcd-process.js';
 export type { EtcdProcess } from './etcd-process.js';
+export { startCompactor, DEFAULT_COMPACT_INTERVAL_MS } from './compactor.js';
+export type { Compactor } from './compactor.js';

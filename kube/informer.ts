@@ -1,4 +1,5 @@
 import { ApiError, type KubeClient, type KubeObject, type Query, type WatchEvent } from './client.js';
+import { keyOf } from './keys.js';
 
 export interface InformerHandlers<T extends KubeObject> {
   onAdd?(object: T): void;
@@ -15,10 +16,6 @@ export interface InformerOptions {
   maxBackoffMs?: number;
   log?: (line: string, error?: unknown) => void;
 }
-
-/** `namespace/name` for namespaced objects, `name` for cluster-scoped ones. */
-export const objectKey = (o: KubeObject): string =>
-  o.metadata?.namespace ? `${o.metadata.namespace}/${o.metadata.name ?? ''}` : (o.metadata?.name ?? '');
 
 class WatchExpired extends Error {}
 
@@ -39,13 +36,29 @@ export class Informer<T extends KubeObject> {
   /** Resolves once the first complete list has been delivered to the handlers. */
   readonly synced: Promise<void>;
 
+  private readonly subscribers: InformerHandlers<T>[] = [];
+  /** Every subscriber's handlers, called in subscription order. */
+  private readonly handlers: Required<InformerHandlers<T>> = {
+    onAdd: (o) => this.subscribers.forEach((h) => h.onAdd?.(o)),
+    onUpdate: (p, o) => this.subscribers.forEach((h) => h.onUpdate?.(p, o)),
+    onDelete: (o) => this.subscribers.forEach((h) => h.onDelete?.(o)),
+  };
+
   constructor(
     private readonly client: KubeClient,
     private readonly path: string,
-    private readonly handlers: InformerHandlers<T>,
+    handlers?: InformerHandlers<T>,
     private readonly options: InformerOptions = {},
   ) {
     this.synced = new Promise((r) => (this.resolveSynced = r));
+    if (handlers !== undefined) this.subscribers.push(handlers);
+  }
+
+  /** Adds a consumer; objects already cached are replayed to it as additions. */
+  subscribe(handlers: InformerHandlers<T>): this {
+    this.subscribers.push(handlers);
+    for (const object of this.cache.values()) handlers.onAdd?.(object);
+    return this;
   }
 
   get isSynced(): boolean {
@@ -121,22 +134,22 @@ export class Informer<T extends KubeObject> {
         limit: this.options.pageSize ?? 500,
         continue: continueToken,
       });
-      for (const item of page.items) fresh.set(objectKey(item), item);
+      for (const item of page.items) fresh.set(keyOf(item), item);
       continueToken = page.metadata.continue || undefined;
       listVersion = page.metadata.resourceVersion;
     } while (continueToken !== undefined && !this.stopped);
     for (const [key, old] of this.cache) {
       if (!fresh.has(key)) {
         this.cache.delete(key);
-        this.handlers.onDelete?.(old);
+        this.handlers.onDelete(old);
       }
     }
     for (const [key, object] of fresh) {
       const old = this.cache.get(key);
       this.cache.set(key, object);
-      if (old === undefined) this.handlers.onAdd?.(object);
+      if (old === undefined) this.handlers.onAdd(object);
       else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion)
-        this.handlers.onUpdate?.(old, object);
+        this.handlers.onUpdate(old, object);
     }
     this.resourceVersion = listVersion;
     if (!this.hasSynced) {
@@ -160,18 +173,18 @@ export class Informer<T extends KubeObject> {
       }
       case 'ADDED':
       case 'MODIFIED': {
-        const key = objectKey(object);
+        const key = keyOf(object);
         const old = this.cache.get(key);
         this.cache.set(key, object);
-        if (old === undefined) this.handlers.onAdd?.(object);
-        else this.handlers.onUpdate?.(old, object);
+        if (old === undefined) this.handlers.onAdd(object);
+        else this.handlers.onUpdate(old, object);
         break;
       }
       case 'DELETED': {
-        const key = objectKey(object);
+        const key = keyOf(object);
         const old = this.cache.get(key);
         this.cache.delete(key);
-        this.handlers.onDelete?.(old ?? object);
+        this.handlers.onDelete(old ?? object);
         break;
       }
     }

@@ -137,7 +137,7 @@ export class EtcdStore implements Store {
     checkPrefix(prefix);
     checkRevision('watch revision', fromRevision);
     if (this.closed) {
-      const failed = new QueuedWatcher(prefix, handlers, () => undefined);
+      const failed = new QueuedWatcher(prefix, fromRevision, handlers, () => undefined);
       failed.fail(new StoreError('Unavailable', 'etcd store is closed'));
       return failed;
     }
@@ -147,7 +147,7 @@ export class EtcdStore implements Store {
       .startRevision(String(fromRevision + 1))
       .withPreviousKV()
       .watcher();
-    const watcher = new QueuedWatcher(prefix, handlers, (w) => {
+    const watcher = new QueuedWatcher(prefix, fromRevision, handlers, (w) => {
       this.watchers.delete(w);
       etcdWatcher.cancel().catch(() => undefined);
     });

@@ -240,7 +240,7 @@ export class SqliteStore implements Store {
   watch(prefix: string, fromRevision: number, handlers: WatchHandlers): Watcher {
     checkPrefix(prefix);
     checkRevision('watch revision', fromRevision);
-    const watcher = new QueuedWatcher(prefix, handlers, (w) => this.watchers.delete(w));
+    const watcher = new QueuedWatcher(prefix, fromRevision, handlers, (w) => this.watchers.delete(w));
     if (this.closed) {
       watcher.fail(new StoreError('Unavailable', `sqlite store ${this.path} is closed`));
       return watcher;

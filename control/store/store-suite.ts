@@ -242,6 +242,15 @@ export function describeStore(name: string, makeFixture: () => Promise<StoreFixt
       }
     });
 
+    it('skips writes up to a watch revision that was still in the future', async () => {
+      const now = await store.currentRevision();
+      const ahead = watch(store, '/registry/', now + 2);
+      for (const name of ['a', 'b', 'c', 'd']) await store.create(`/registry/${name}`, svc(name));
+      const events = await ahead.waitEvents(2);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(events.map((e) => e.modRevision)).toEqual([now + 3, now + 4]);
+    });
+
     it('stops delivering after close', async () => {
       const from = await store.currentRevision();
       const collector = new Collector();

@@ -11,8 +11,10 @@ export class QueuedWatcher implements Watcher {
   private scheduled = false;
   private closed = false;
 
+  /** `fromRevision`: events at or below it are not delivered, even when written later. */
   constructor(
     readonly prefix: string,
+    private readonly fromRevision: number,
     private readonly handlers: WatchHandlers,
     private readonly onClose: (watcher: QueuedWatcher) => void,
   ) {}
@@ -22,7 +24,7 @@ export class QueuedWatcher implements Watcher {
   }
 
   push(event: StoreEvent): void {
-    if (this.closed) return;
+    if (this.closed || event.modRevision <= this.fromRevision) return;
     this.queue.push(event);
     this.schedule();
   }

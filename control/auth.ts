@@ -1,0 +1,187 @@
+/**
+ * Bearer-token authentication from `DATA_DIR/tokens.json`, and the authorization rules:
+ * system:masters may do everything; a node (`system:node:<name>`) reads everything and writes
+ * only its own Node, its Lease, Events and the pods bound to it; a service account reads
+ * everything and writes the status its add-on reports (Ingress and Service), Events and the
+ * Leases of its own namespace.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiError, qualifiedResource } from './status.js';
+import type { ResourceInfo } from './resources.js';
+
+export interface UserInfo {
+  readonly name: string;
+  readonly groups: readonly string[];
+}
+
+export interface TokenEntry extends UserInfo {
+  readonly token: string;
+}
+
+export const ADMIN_USER: UserInfo = {
+  name: 'kubernetes-admin',
+  groups: ['system:masters', 'system:authenticated'],
+};
+
+export const nodeUser = (node: string): UserInfo => ({
+  name: `system:node:${node}`,
+  groups: ['system:nodes', 'system:authenticated'],
+});
+
+export const serviceAccountUser = (namespace: string, name: string): UserInfo => ({
+  name: `system:serviceaccount:${namespace}:${name}`,
+  groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+});
+
+export const tokensPath = (dataDir: string): string => join(dataDir, 'tokens.json');
+
+function parseTokens(text: string, path: string): TokenEntry[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path}: not valid JSON: ${(err as Error).message}`);
+  }
+  const tokens = (doc as { tokens?: unknown }).tokens;
+  if (!Array.isArray(tokens)) throw new Error(`${path}: expected {"tokens": [...]}`);
+  return tokens.map((t, i) => {
+    const e = t as Partial<TokenEntry>;
+    if (
+      typeof e.token !== 'string' ||
+      e.token.length < 16 ||
+      typeof e.name !== 'string' ||
+      !Array.isArray(e.groups)
+    ) {
+      throw new Error(`${path}: tokens[${i}] needs "token" (16+ characters), "name" and "groups"`);
+    }
+    return { token: e.token, name: e.name, groups: e.groups };
+  });
+}
+
+export async function readTokens(dataDir: string): Promise<TokenEntry[]> {
+  const path = tokensPath(dataDir);
+  if (!existsSync(path)) return [];
+  return parseTokens(await readFile(path, 'utf8'), path);
+}
+
+/** Returns the token of `user`, minting and saving one if it has none. */
+export async function ensureToken(dataDir: string, user: UserInfo): Promise<string> {
+  const tokens = await readTokens(dataDir);
+  const found = tokens.find((t) => t.name === user.name);
+  if (found) return found.token;
+  const token = randomBytes(24).toString('base64url');
+  tokens.push({ token, name: user.name, groups: [...user.groups] });
+  const path = tokensPath(dataDir);
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify({ tokens }, null, 2) + '\n', { mode: 0o600 });
+  await rename(tmp, path);
+  return token;
+}
+
+/** Resolves bearer tokens; re-reads the file when it changed, so new node tokens work at once. */
+export class TokenAuthenticator {
+  private entries: TokenEntry[] = [];
+  private mtimeMs = -1;
+
+  constructor(private readonly dataDir: string) {}
+
+  private refresh(): void {
+    const path = tokensPath(this.dataDir);
+    if (!existsSync(path)) return;
+    const mtime = statSync(path).mtimeMs;
+    if (mtime === this.mtimeMs) return;
+    this.entries = parseTokens(readFileSync(path, 'utf8'), path);
+    this.mtimeMs = mtime;
+  }
+
+  authenticate(authorization: string | undefined): UserInfo | undefined {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!m) return undefined;
+    const presented = Buffer.from(m[1] as string);
+    this.refresh();
+    for (const e of this.entries) {
+      const known = Buffer.from(e.token);
+      if (known.length === presented.length && timingSafeEqual(known, presented)) return e;
+    }
+    return undefined;
+  }
+}
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+export interface RequestAttributes {
+  readonly verb: Verb;
+  readonly info: ResourceInfo;
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly subresource?: string;
+}
+
+/** Looks up the node a pod is bound to (undefined when the pod or its binding is absent). */
+export type PodNodeLookup = (namespace: string, name: string) => Promise<string | undefined>;
+
+const READ_VERBS: readonly Verb[] = ['get', 'list', 'watch'];
+const WRITE_ONE: readonly Verb[] = ['create', 'update', 'patch', 'delete'];
+
+async function nodeAllows(node: string, a: RequestAttributes, podNode: PodNodeLookup): Promise<boolean> {
+  const { info } = a;
+  if (READ_VERBS.includes(a.verb)) return true;
+  if (info.group === '' && info.plural === 'nodes') return a.name === node && WRITE_ONE.includes(a.verb);
+  if (info.group === 'coordination.k8s.io' && info.plural === 'leases') {
+    return a.namespace === 'kube-node-lease' && a.name === node && WRITE_ONE.includes(a.verb);
+  }
+  if (info.group === '' && info.plural === 'events') return ['create', 'update', 'patch'].includes(a.verb);
+  if (info.group === '' && info.plural === 'pods' && a.namespace && a.name) {
+    const statusWrite = a.subresource === 'status' && (a.verb === 'update' || a.verb === 'patch');
+    const deletion = a.subresource === undefined && a.verb === 'delete';
+    return (statusWrite || deletion) && (await podNode(a.namespace, a.name)) === node;
+  }
+  return false;
+}
+
+function serviceAccountAllows(namespace: string, a: RequestAttributes): boolean {
+  const { info } = a;
+  if (READ_VERBS.includes(a.verb)) return true;
+  if (info.group === '' && info.plural === 'events') return ['create', 'update', 'patch'].includes(a.verb);
+  if (info.group === 'coordination.k8s.io' && info.plural === 'leases') {
+    return a.namespace === namespace && WRITE_ONE.includes(a.verb);
+  }
+  const statusOf =
+    (info.group === 'networking.k8s.io' && info.plural === 'ingresses') ||
+    (info.group === '' && info.plural === 'services');
+  return statusOf && a.subresource === 'status' && (a.verb === 'update' || a.verb === 'patch');
+}
+
+export async function authorize(
+  user: UserInfo,
+  a: RequestAttributes,
+  podNode: PodNodeLookup,
+): Promise<boolean> {
+  if (user.groups.includes('system:masters')) return true;
+  const node = /^system:node:(.+)$/.exec(user.name);
+  if (node && user.groups.includes('system:nodes')) return nodeAllows(node[1] as string, a, podNode);
+  const sa = /^system:serviceaccount:([^:]+):[^:]+$/.exec(user.name);
+  if (sa) return serviceAccountAllows(sa[1] as string, a);
+  return false;
+}
+
+/** kube-apiserver's 403 wording. */
+export function forbidden(user: UserInfo, a: RequestAttributes): ApiError {
+  const resource = a.subresource ? `${a.info.plural}/${a.subresource}` : a.info.plural;
+  const subject = a.name ? `${qualifiedResource(a.info)} "${a.name}"` : qualifiedResource(a.info);
+  const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
+  return new ApiError(
+    403,
+    'Forbidden',
+    `${subject} is forbidden: User "${user.name}" cannot ${a.verb} resource "${resource}" in API group "${a.info.group}" ${scope}`,
+    {
+      ...(a.name ? { name: a.name } : {}),
+      ...(a.info.group ? { group: a.info.group } : {}),
+      kind: a.info.plural,
+    },
+  );
+}

@@ -1,0 +1,167 @@
+/**
+ * `klab control`: opens the store, creates or reuses the PKI and admin credentials in the data
+ * directory, starts one watch cache per resource, the garbage collector and the namespace
+ * lifecycle, makes sure the default namespaces exist, and serves HTTPS.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { buildApp, type ApiApp } from './app.js';
+import { ADMIN_USER, TokenAuthenticator, ensureToken } from './auth.js';
+import type { Extensions } from './extensions.js';
+import { GarbageCollector } from './gc.js';
+import { renderKubeconfig } from './kubeconfig.js';
+import { NamespaceLifecycle } from './namespace-lifecycle.js';
+import { ensurePki } from './pki.js';
+import { Registry } from './registry.js';
+import { RESOURCES, findResource, type ResourceInfo } from './resources.js';
+import { resourcePrefix } from './routes.js';
+import { ApiError } from './status.js';
+import { WatchCache, type Store } from './store/index.js';
+import type { WatchSettings } from './handlers/resource.js';
+
+export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export interface ServerOptions {
+  readonly dataDir: string;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly advertiseAddress: string;
+  readonly openStore: (dataDir: string) => Promise<Store>;
+  readonly ext: Extensions;
+  readonly logger?: Logger;
+  readonly watch?: Partial<WatchSettings>;
+  /** Events each watch cache keeps for watches that resume (default 10,000). */
+  readonly watchCacheWindow?: number;
+  /** How often history is compacted (kube-apiserver: 5 minutes). */
+  readonly compactIntervalMs?: number;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly kubeconfigPath: string;
+  readonly registry: Registry;
+  readonly app: ApiApp;
+  close(): Promise<void>;
+}
+
+export const adminKubeconfigPath = (dataDir: string): string => join(dataDir, 'admin.kubeconfig');
+
+/** The server URL clients put in kubeconfigs: the advertise address, bracketed for IPv6. */
+export const serverUrl = (address: string, port: number): string =>
+  `https://${address.includes(':') ? `[${address}]` : address}:${port}`;
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const logger = opts.logger ?? pino({ base: { component: 'control' } });
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  const pki = await ensurePki(opts.dataDir, opts.advertiseAddress);
+  const adminToken = await ensureToken(opts.dataDir, ADMIN_USER);
+  const store = await opts.openStore(opts.dataDir);
+
+  const caches = new Map<string, WatchCache>();
+  const cacheOf = (info: ResourceInfo): WatchCache => {
+    const cache = caches.get(resourcePrefix(info));
+    if (!cache) throw new Error(`no watch cache for ${info.plural}`);
+    return cache;
+  };
+  const cleanup: (() => void | Promise<void>)[] = [() => store.close()];
+  const stopAll = async (): Promise<void> => {
+    for (const step of cleanup.reverse()) await step();
+  };
+  try {
+    for (const info of RESOURCES) {
+      const cache = new WatchCache(store, resourcePrefix(info), {
+        ...(opts.watchCacheWindow ? { windowSize: opts.watchCacheWindow } : {}),
+      });
+      caches.set(resourcePrefix(info), cache);
+      cleanup.push(() => cache.close());
+      await cache.start();
+    }
+    const registry = new Registry(store, opts.ext, () => new Date());
+    const gc = new GarbageCollector(registry, cacheOf, logger);
+    cleanup.push(() => gc.stop());
+    const namespaces = findResource('', 'v1', 'namespaces')!;
+    for (const name of DEFAULT_NAMESPACES) {
+      try {
+        await registry.create(
+          namespaces,
+          undefined,
+          { metadata: { name } },
+          { fieldManager: 'kube-apiserver', fieldValidation: 'Ignore' },
+        );
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 409)) throw err;
+      }
+    }
+    await gc.start();
+    const lifecycle = new NamespaceLifecycle(registry, namespaces, cacheOf(namespaces), logger);
+    lifecycle.start();
+    cleanup.push(() => lifecycle.stop());
+
+    const compactor = startCompactor(store, opts.compactIntervalMs ?? 5 * 60_000, logger);
+    cleanup.push(() => clearInterval(compactor));
+
+    const authenticator = new TokenAuthenticator(opts.dataDir);
+    let address = `${opts.advertiseAddress}:${opts.port}`;
+    const app = buildApp({
+      registry,
+      watchCache: cacheOf,
+      ext: opts.ext,
+      authenticate: (h) => authenticator.authenticate(h),
+      logger,
+      https: { key: pki.keyPem, cert: pki.certPem },
+      get serverAddress() {
+        return address;
+      },
+      ...(opts.watch ? { watch: opts.watch } : {}),
+      ready: async () => {
+        try {
+          await store.currentRevision();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    });
+    cleanup.push(() => app.close());
+    await app.listen({ host: opts.host, port: opts.port });
+    const port = (app.server.address() as { port: number }).port;
+    address = `${opts.advertiseAddress}:${port}`;
+    const url = serverUrl(opts.advertiseAddress, port);
+    const kubeconfigPath = adminKubeconfigPath(opts.dataDir);
+    await writeFile(
+      kubeconfigPath,
+      renderKubeconfig({
+        server: url,
+        caCertPem: pki.caCertPem,
+        user: 'kubernetes-admin',
+        token: adminToken,
+      }),
+      { mode: 0o600 },
+    );
+    logger.info({ url, dataDir: opts.dataDir }, 'API server listening');
+    return { url, port, kubeconfigPath, registry, app, close: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Every interval, compacts history up to the revision seen at the previous tick, as kube-apiserver does. */
+function startCompactor(store: Store, intervalMs: number, logger: Logger): NodeJS.Timeout {
+  let previous = 0;
+  const timer = setInterval(() => {
+    void (async () => {
+      try {
+        if (previous > 0) await store.compact(previous);
+        previous = await store.currentRevision();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'compaction failed');
+      }
+    })();
+  }, intervalMs);
+  timer.unref();
+  return timer;
+}

@@ -1,0 +1,139 @@
+/**
+ * Watch streams: one JSON event per line over a chunked 200 response, from a resourceVersion
+ * (or from a synthetic ADDED snapshot when none is given), with selector filtering that turns
+ * objects leaving or entering the selection into DELETED and ADDED, periodic BOOKMARKs when
+ * asked, `timeoutSeconds`, a 410 ERROR event for expired history, and a cut-off for clients
+ * that stop reading.
+ */
+import type { ServerResponse } from 'node:http';
+import type { CacheWatcher, StoreError, StoreEvent, WatchCache } from './store/index.js';
+import { apiVersionOf, type ResourceInfo } from './resources.js';
+import { ApiError, expired } from './status.js';
+import { metaOf, type KubeObject } from './objects.js';
+import { matches, type Requirement } from '../kube/labels.js';
+import { matchesFields, type FieldRequirement } from '../kube/fields.js';
+
+export interface WatchRequest {
+  readonly info: ResourceInfo;
+  readonly prefix: string;
+  readonly labels: readonly Requirement[];
+  readonly fields: readonly FieldRequirement[];
+  /** Undefined, '' or '0': start with ADDED events for the current state. */
+  readonly resourceVersion?: string;
+  readonly allowBookmarks: boolean;
+  readonly timeoutMs: number;
+  readonly bookmarkIntervalMs: number;
+  /** Bytes buffered for a client before it is considered unresponsive and cut off. */
+  readonly maxBufferedBytes: number;
+  /** Turns an object into what goes on the wire (itself, or a one-row Table). */
+  readonly encode: (obj: KubeObject, first: boolean) => unknown;
+}
+
+export type WireEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** Maps a storage event through the selectors to what this watcher should see, if anything. */
+export function filterEvent(
+  event: Pick<StoreEvent, 'type' | 'value' | 'prevValue'>,
+  selects: (obj: KubeObject) => boolean,
+): { type: WireEventType; object: KubeObject } | undefined {
+  const now = selects(event.value as KubeObject);
+  if (event.type === 'DELETED')
+    return now ? { type: 'DELETED', object: event.value as KubeObject } : undefined;
+  const before = event.prevValue !== undefined && selects(event.prevValue as KubeObject);
+  if (event.type === 'ADDED') return now ? { type: 'ADDED', object: event.value as KubeObject } : undefined;
+  if (now)
+    return {
+      type: before || event.prevValue === undefined ? 'MODIFIED' : 'ADDED',
+      object: event.value as KubeObject,
+    };
+  return before ? { type: 'DELETED', object: event.value as KubeObject } : undefined;
+}
+
+export function parseResourceVersion(rv: string | undefined): number | undefined {
+  if (rv === undefined || rv === '' || rv === '0') return undefined;
+  if (!/^\d+$/.test(rv)) {
+    throw new ApiError(400, 'BadRequest', `invalid resource version "${rv}": must be an unsigned integer`);
+  }
+  return Number(rv);
+}
+
+/**
+ * Waits until the cache has caught up with a resourceVersion a client got from a write, as
+ * kube-apiserver does, answering 504 after 3 s like it.
+ */
+export async function awaitRevision(cache: WatchCache, resourceVersion: string | undefined): Promise<void> {
+  const from = parseResourceVersion(resourceVersion) ?? 0;
+  if (from === 0) return;
+  try {
+    await cache.waitForRevision(from);
+  } catch (err) {
+    throw new ApiError(504, 'Timeout', (err as Error).message, { retryAfterSeconds: 1 });
+  }
+}
+
+export function serveWatch(cache: WatchCache, res: ServerResponse, w: WatchRequest): void {
+  const selects = (obj: KubeObject): boolean =>
+    matches(w.labels, metaOf(obj).labels) && matchesFields(w.fields, obj);
+  const from = parseResourceVersion(w.resourceVersion) ?? 0;
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  res.flushHeaders();
+  let first = true;
+  let closed = false;
+  const timers: NodeJS.Timeout[] = [];
+
+  const finish = (): void => {
+    if (closed) return;
+    closed = true;
+    watcher.close();
+    for (const t of timers) clearTimeout(t);
+    res.end();
+  };
+  const send = (type: string, object: unknown): void => {
+    if (closed) return;
+    const ok = res.write(JSON.stringify({ type, object }) + '\n');
+    if (res.writableLength > w.maxBufferedBytes) finish();
+    else if (!ok) watcher.pause();
+  };
+  const sendObject = (type: WireEventType, obj: KubeObject): void => {
+    send(type, w.encode(obj, first));
+    first = false;
+  };
+  const bookmark = (): void => {
+    send('BOOKMARK', {
+      kind: w.info.kind,
+      apiVersion: apiVersionOf(w.info),
+      metadata: { resourceVersion: String(watcher.progressRevision()) },
+    });
+  };
+
+  res.on('close', finish);
+  res.on('drain', () => watcher.resume());
+  const watcher: CacheWatcher = cache.watch(w.prefix, from, {
+    onEvent(event) {
+      const out = filterEvent(event, selects);
+      if (out) sendObject(out.type, out.object);
+    },
+    onError(error: StoreError) {
+      // A watcher cut off for being slow just ends, as kube-apiserver closes it; the client resumes.
+      if (error.code === 'Expired') send('ERROR', expired(error.message).toStatus());
+      else if (error.code !== 'Unavailable') {
+        send('ERROR', new ApiError(500, 'InternalError', `watch failed: ${error.message}`).toStatus());
+      }
+      finish();
+    },
+  });
+  if (w.allowBookmarks) {
+    const tick = (): void => {
+      bookmark();
+      timers.push(setTimeout(tick, w.bookmarkIntervalMs).unref());
+    };
+    timers.push(setTimeout(tick, w.bookmarkIntervalMs).unref());
+  }
+  timers.push(
+    setTimeout(() => {
+      if (w.allowBookmarks) bookmark();
+      finish();
+    }, w.timeoutMs).unref(),
+  );
+}

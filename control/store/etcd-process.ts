@@ -42,6 +42,8 @@ export async function startEtcd(options: { binary?: string; dirPrefix?: string }
       `--initial-advertise-peer-urls=${peer}`,
       `--initial-cluster=${name}=${peer}`,
       '--log-level=error',
+      // Progress notifications let per-prefix watch caches follow the revision (see EtcdStore).
+      '--experimental-watch-progress-notify-interval=1s',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );

@@ -77,6 +77,16 @@ describe('EtcdStore specifics', () => {
         '/registry/services/default/b',
       ]);
       for (const h of handles) h.close();
+      // A cache of one prefix reaches a revision written elsewhere through progress notifications.
+      const services = new WatchCache(store, '/registry/services/');
+      try {
+        await services.start();
+        const pod = await store.create('/registry/pods/default/p', svc('p'));
+        await services.waitForRevision(pod.modRevision, 5000);
+        expect(services.revision).toBeGreaterThanOrEqual(pod.modRevision);
+      } finally {
+        services.close();
+      }
     } finally {
       cache.close();
       await store.close();

@@ -155,6 +155,12 @@ export class EtcdStore implements Store {
     // The next revision this watch still owes, to tell a compaction from other cancellations.
     let next = fromRevision + 1;
     etcdWatcher.on('data', (res: IWatchResponse) => {
+      // Only an empty response is a progress notification: etcd sends those to synced watchers,
+      // at the interval of etcd's --experimental-watch-progress-notify-interval.
+      if (res.events.length === 0 && !res.created && !res.canceled) {
+        watcher.progress(Number(res.header.revision));
+        return;
+      }
       try {
         for (const event of res.events) {
           const storeEvent = toEvent(event.type, event.kv, event.prev_kv, this.ns);

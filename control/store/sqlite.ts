@@ -313,7 +313,10 @@ export class SqliteStore implements Store {
   private notify(row: EventRow): void {
     let event: StoreEvent | undefined;
     for (const watcher of this.watchers) {
-      if (!row.key.startsWith(watcher.prefix)) continue;
+      if (!row.key.startsWith(watcher.prefix)) {
+        watcher.progress(row.rev);
+        continue;
+      }
       event ??= toEvent(row);
       watcher.push(event);
     }

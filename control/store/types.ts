@@ -51,6 +51,12 @@ export interface WatchHandlers {
   onEvent(event: StoreEvent): void;
   /** The watch cannot go on (history compacted: `code` 410; store closed or failed: other). */
   onError(error: StoreError): void;
+  /**
+   * Optional progress notification: every event under the prefix up to `revision` has been
+   * delivered (the store moved on through writes elsewhere). Lets caches of one prefix keep up
+   * with the store's revision, for bookmarks and "wait until fresh" reads.
+   */
+  onProgress?(revision: number): void;
 }
 
 /** Errors with stable codes the API layer maps to Kubernetes Status reasons. */

@@ -155,6 +155,21 @@ describe('WatchCache over SqliteStore', () => {
     await expect(c.waitForRevision(c.revision + 5, 30)).rejects.toMatchObject({ code: 'Unavailable' });
   });
 
+  it('follows the store revision through writes outside its prefix', async () => {
+    const c = new WatchCache(store, '/registry/services/');
+    caches.push(c);
+    await c.start();
+    const { collector, watcher } = watch(c, '/registry/services/', c.revision);
+    const pod = await store.create('/registry/pods/default/p', svc('p'));
+    await c.waitForRevision(pod.modRevision, 1000);
+    expect(c.revision).toBe(pod.modRevision);
+    expect(watcher.progressRevision()).toBe(pod.modRevision);
+    const late = watch(c, '/registry/services/', pod.modRevision);
+    const a = await store.create('/registry/services/default/a', svc('a'));
+    expect((await late.collector.waitEvents(1)).map((e) => e.modRevision)).toEqual([a.modRevision]);
+    expect((await collector.waitEvents(1)).map((e) => e.modRevision)).toEqual([a.modRevision]);
+  });
+
   it('fans one storage watch out to 100 watchers, each seeing every event in order', async () => {
     const c = await cache();
     const all = [...Array(100).keys()].map(() => watch(c, '/registry/', c.revision).collector);

@@ -79,6 +79,11 @@ export class WatchCache {
     this.storeWatcher = this.store.watch(this.prefix, list.revision, {
       onEvent: (event) => this.apply(event),
       onError: (error) => this.restart(error),
+      onProgress: (revision) => {
+        if (revision <= this.rev) return;
+        this.rev = revision;
+        this.wake();
+      },
     });
     this.ready = true;
     this.wake();

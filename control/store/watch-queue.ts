@@ -1,12 +1,13 @@
 import type { StoreError, StoreEvent, WatchHandlers, Watcher } from './types.js';
 
 /**
- * One store watcher: events pushed by the store are delivered in order on a later microtask,
+ * One store watcher: events (and progress revisions) pushed by the store are delivered in order
+ * on a later microtask,
  * so a handler never runs inside the store call that produced the event and can close or open
  * watches freely.
  */
 export class QueuedWatcher implements Watcher {
-  private queue: StoreEvent[] = [];
+  private queue: (StoreEvent | number)[] = [];
   private head = 0;
   private scheduled = false;
   private closed = false;
@@ -26,6 +27,16 @@ export class QueuedWatcher implements Watcher {
   push(event: StoreEvent): void {
     if (this.closed || event.modRevision <= this.fromRevision) return;
     this.queue.push(event);
+    this.schedule();
+  }
+
+  /** Progress to `revision`; only queued for handlers that listen and when it moves forward. */
+  progress(revision: number): void {
+    if (this.closed || !this.handlers.onProgress || revision <= this.fromRevision) return;
+    const last = this.queue[this.queue.length - 1];
+    if (typeof last === 'number' && this.head < this.queue.length)
+      this.queue[this.queue.length - 1] = revision;
+    else this.queue.push(revision);
     this.schedule();
   }
 
@@ -59,9 +70,10 @@ export class QueuedWatcher implements Watcher {
 
   private drain(evenIfClosed: boolean): void {
     while (this.head < this.queue.length && (evenIfClosed || !this.closed)) {
-      const event = this.queue[this.head] as StoreEvent;
+      const item = this.queue[this.head] as StoreEvent | number;
       this.head += 1;
-      this.handlers.onEvent(event);
+      if (typeof item === 'number') this.handlers.onProgress?.(item);
+      else this.handlers.onEvent(item);
     }
     if (this.head >= this.queue.length) {
       this.queue = [];

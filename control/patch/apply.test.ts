@@ -367,6 +367,60 @@ describe('serverSideApply: re-apply', () => {
   });
 });
 
+describe('serverSideApply: without a schema (CRD-like)', () => {
+  const cr = (spec: JsonObject): JsonObject => ({
+    apiVersion: 'x.io/v1',
+    kind: 'Thing',
+    metadata: { name: 't' },
+    spec,
+  });
+
+  it('owns every map key and treats lists as atomic', () => {
+    const created = serverSideApply({
+      live: undefined,
+      applied: cr({ size: 1, tags: ['a'], nested: { deep: true } }),
+      manager: 'm',
+      schema: undefined,
+      now: T1,
+    });
+    expect(managed(created)?.[0]?.fieldsV1).toEqual({
+      'f:spec': { '.': {}, 'f:nested': { '.': {}, 'f:deep': {} }, 'f:size': {}, 'f:tags': {} },
+    });
+    const next = serverSideApply({
+      live: created,
+      applied: cr({ size: 2 }),
+      manager: 'm',
+      schema: undefined,
+      now: T2,
+    });
+    expect(next.spec).toEqual({ size: 2 });
+  });
+});
+
+describe('serverSideApply: details', () => {
+  it('records the subresource and treats it as a separate manager', () => {
+    const live = stored(apply(undefined, manifest(), 'kubectl', T1));
+    const result = serverSideApply({
+      live,
+      applied: { apiVersion: 'apps/v1', kind: 'Deployment', status: { replicas: 2 } },
+      manager: 'kubectl',
+      schema: deploymentSchema,
+      now: T2,
+      subresource: 'status',
+    });
+    expect(managed(result)?.map((e) => [e.manager, e.subresource])).toEqual([
+      ['kubectl', undefined],
+      ['kubectl', 'status'],
+    ]);
+  });
+
+  it('a null in the applied configuration removes the field', () => {
+    const live = stored(apply(undefined, manifest(), 'kubectl', T1));
+    const result = apply(live, manifest({ replicas: null }), 'kubectl', T2);
+    expect(spec(result)).not.toHaveProperty('replicas');
+  });
+});
+
 describe('serverSideApply: conflicts', () => {
   const live = () => stored(apply(undefined, manifest(), 'kubectl', T1));
   const scale = (replicas: number): JsonObject => ({

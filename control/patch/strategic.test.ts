@@ -371,6 +371,31 @@ describe('strategic merge patch: directives', () => {
     expect(e.message).toContain('.spec.strategy: field "rollingUpdate"');
   });
 
+  it('$retainKeys inside a list element (volumes: merge,retainKeys)', () => {
+    const schema: SchemaNode = {
+      type: 'object',
+      properties: {
+        volumes: {
+          ...byName({ type: 'object', properties: { name: str, configMap: stringMap, emptyDir: stringMap } }),
+          'x-kubernetes-patch-strategy': 'merge,retainKeys',
+        },
+      },
+    };
+    const target = {
+      volumes: [
+        { name: 'v', emptyDir: {} },
+        { name: 'w', emptyDir: {} },
+      ],
+    };
+    const patch = { volumes: [{ $retainKeys: ['configMap', 'name'], name: 'v', configMap: { name: 'cm' } }] };
+    expect(applyStrategicMergePatch(target, patch, schema)).toEqual({
+      volumes: [
+        { name: 'v', configMap: { name: 'cm' } },
+        { name: 'w', emptyDir: {} },
+      ],
+    });
+  });
+
   it('a map with strategy replace is replaced', () => {
     const patch = { spec: { template: { spec: { nodeSelector: { zone: 'b' } } } } };
     expect(podSpec(applyStrategicMergePatch(deployment(), patch, deploymentSchema)).nodeSelector).toEqual({

@@ -1,0 +1,350 @@
+import { buildModel } from './model.js';
+import type { NodeFacts, ProxyModel } from './model.js';
+import { SERVICE_NAME_LABEL } from './objects.js';
+import type { EndpointSliceObject, ServiceObject } from './objects.js';
+import { deleteConntrackEntries, staleConntrackEntries } from './conntrack.js';
+import { ProxierHealth } from './health.js';
+import type { ServiceHealthServers, ServiceHealthState } from './health.js';
+import { ProxyMetrics } from './metrics.js';
+import { IptablesApplier } from './iptables/apply.js';
+import type { Exec } from './iptables/apply.js';
+import { JUMP_RULES, jumpRuleArgs } from './iptables/jumps.js';
+import { renderIptables } from './iptables/render.js';
+import type { IptablesRenderOptions } from './iptables/render.js';
+
+export const TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
+
+export interface SyncEngineOptions {
+  node: NodeFacts;
+  exec: Exec;
+  applier: IptablesApplier;
+  /** Shortest time between two syncs (kube-proxy --iptables-min-sync-period, 1 s). */
+  minSyncPeriodMs?: number;
+  /** Periodic sync, canary check and retry interval (--iptables-sync-period, 30 s). */
+  syncPeriodMs?: number;
+  /** A full rewrite at least this often (kube-proxy: one hour). */
+  fullSyncPeriodMs?: number;
+  render?: Omit<IptablesRenderOptions, 'changedServices' | 'existingNatChains'>;
+  metrics?: ProxyMetrics;
+  health?: ProxierHealth;
+  serviceHealth?: ServiceHealthServers;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  now?: () => number;
+}
+
+export interface SyncResult {
+  ok: boolean;
+  full: boolean;
+  bytes: number;
+  /** Milliseconds spent rendering and in iptables-restore. */
+  renderMs: number;
+  restoreMs: number;
+  deletedChains: string[];
+  error?: string;
+}
+
+function objectKey(o: { metadata: { namespace: string; name: string } }): string {
+  return `${o.metadata.namespace}/${o.metadata.name}`;
+}
+
+function sliceService(s: EndpointSliceObject): string | undefined {
+  const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
+  return svc ? `${s.metadata.namespace}/${svc}` : undefined;
+}
+
+/**
+ * kube-proxy's sync loop, independent of where objects come from: an object cache fed by
+ * set/delete calls (an informer, a file, a test), bounded-frequency syncs, change tracking for
+ * partial restores, full syncs on start / periodically / after a failure / when the canary or a
+ * chain we own vanished, UDP conntrack clean-up, metrics and health.
+ */
+export class ProxySyncEngine {
+  readonly metrics: ProxyMetrics;
+  readonly health: ProxierHealth;
+  private readonly services = new Map<string, ServiceObject>();
+  private readonly slices = new Map<string, EndpointSliceObject>();
+  private changed = new Set<string>();
+  private triggerTimes: number[] = [];
+  private needFullSync = true;
+  private lastFullSync = 0;
+  private lastCleanup = 0;
+  private lastSyncStart = Number.NEGATIVE_INFINITY;
+  private prevModel: ProxyModel | undefined;
+  private prevActive: Set<string> | undefined;
+  private largeClusterMode = false;
+  private running: Promise<SyncResult> | undefined;
+  private pending = false;
+  private checkOnNextSync = false;
+  private timer: NodeJS.Timeout | undefined;
+  private periodic: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private readonly now: () => number;
+  private readonly minSyncMs: number;
+  private readonly syncPeriodMs: number;
+  private readonly fullSyncPeriodMs: number;
+
+  constructor(private readonly o: SyncEngineOptions) {
+    this.now = o.now ?? Date.now;
+    this.minSyncMs = o.minSyncPeriodMs ?? 1000;
+    this.syncPeriodMs = o.syncPeriodMs ?? 30_000;
+    this.fullSyncPeriodMs = o.fullSyncPeriodMs ?? 3_600_000;
+    this.metrics = o.metrics ?? new ProxyMetrics();
+    this.health = o.health ?? new ProxierHealth(2 * this.syncPeriodMs, this.now);
+  }
+
+  setService(svc: ServiceObject): void {
+    const key = objectKey(svc);
+    const old = this.services.get(key);
+    if (old && JSON.stringify(old) === JSON.stringify(svc)) return;
+    this.services.set(key, svc);
+    this.noteServiceChange(key);
+  }
+
+  deleteService(ref: { metadata: { namespace: string; name: string } }): void {
+    const key = objectKey(ref);
+    if (this.services.delete(key)) this.noteServiceChange(key);
+  }
+
+  setEndpointSlice(slice: EndpointSliceObject): void {
+    const key = objectKey(slice);
+    const old = this.slices.get(key);
+    if (old && JSON.stringify(old) === JSON.stringify(slice)) return;
+    this.slices.set(key, slice);
+    const trigger = Date.parse(slice.metadata.annotations?.[TRIGGER_TIME_ANNOTATION] ?? '');
+    if (!Number.isNaN(trigger)) this.triggerTimes.push(trigger);
+    this.noteEndpointChange(old, slice);
+  }
+
+  deleteEndpointSlice(slice: EndpointSliceObject): void {
+    const key = objectKey(slice);
+    const old = this.slices.get(key);
+    if (!old) return;
+    this.slices.delete(key);
+    this.noteEndpointChange(old, undefined);
+  }
+
+  private noteServiceChange(key: string): void {
+    this.metrics.serviceChanges.inc();
+    this.changed.add(key);
+    this.requestSync();
+  }
+
+  private noteEndpointChange(
+    old: EndpointSliceObject | undefined,
+    next: EndpointSliceObject | undefined,
+  ): void {
+    this.metrics.endpointChanges.inc();
+    for (const s of [old, next]) {
+      const svc = s && sliceService(s);
+      if (svc) this.changed.add(svc);
+    }
+    this.requestSync();
+  }
+
+  /** Starts the loop: a full sync at once, then periodic syncs. */
+  start(): void {
+    this.stopped = false;
+    this.needFullSync = true;
+    this.requestSync();
+    this.periodic = setInterval(() => {
+      this.checkOnNextSync = true;
+      this.requestSync();
+    }, this.syncPeriodMs);
+  }
+
+  /** Stops scheduling and waits for a sync in flight; installed rules stay as they are. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.periodic);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Queues a sync no sooner than min-sync-period after the previous one started. */
+  requestSync(): void {
+    this.health.queued();
+    this.metrics.lastQueuedTimestamp.set(this.now() / 1000);
+    if (this.stopped) return;
+    if (this.running) {
+      this.pending = true;
+      return;
+    }
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastSyncStart + this.minSyncMs - this.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.syncNow();
+    }, wait);
+  }
+
+  /** Runs one sync now (after any sync in flight). */
+  async syncNow(): Promise<SyncResult> {
+    while (this.running) await this.running;
+    this.running = this.syncOnce().finally(() => {
+      this.running = undefined;
+      if (this.pending && !this.stopped) {
+        this.pending = false;
+        this.requestSync();
+      }
+    });
+    return this.running;
+  }
+
+  /** Forces the next sync to be a full one (kube-proxy's forceSyncProxyRules). */
+  forceFullSync(): void {
+    this.needFullSync = true;
+    this.requestSync();
+  }
+
+  private async driftDetected(): Promise<boolean> {
+    const a = this.o.applier;
+    if (!(await a.canariesPresent())) return true;
+    for (const rule of JUMP_RULES) {
+      if (!(await a.ruleExists(rule.table, rule.from, jumpRuleArgs(rule)))) return true;
+    }
+    return false;
+  }
+
+  private async syncOnce(): Promise<SyncResult> {
+    const start = this.now();
+    this.lastSyncStart = start;
+    const applier = this.o.applier;
+    const log = this.o.log ?? (() => undefined);
+    let full = this.needFullSync || start - this.lastFullSync >= this.fullSyncPeriodMs;
+    const periodic = this.checkOnNextSync;
+    this.checkOnNextSync = false;
+    if (!full && periodic && (await this.driftDetected())) {
+      log('canary chain or jump rule missing; full resync');
+      full = true;
+    }
+
+    let existing: string[] | undefined;
+    if (full || !this.largeClusterMode || start - this.lastCleanup >= this.syncPeriodMs) {
+      existing = await applier.natChains();
+      const present = new Set(existing);
+      if (!full && this.prevActive && [...this.prevActive].some((c) => !present.has(c))) {
+        log('a chain kube-proxy wrote is gone; full resync');
+        full = true;
+      }
+    }
+    const changed = this.changed;
+    const triggers = this.triggerTimes;
+    this.changed = new Set();
+    this.triggerTimes = [];
+
+    const renderStart = this.now();
+    const model = buildModel(
+      { services: [...this.services.values()], endpointSlices: [...this.slices.values()] },
+      this.o.node,
+    );
+    const out = renderIptables(model, {
+      ...this.o.render,
+      changedServices: full ? undefined : changed,
+      existingNatChains: existing,
+    });
+    const renderMs = this.now() - renderStart;
+    this.largeClusterMode = out.largeClusterMode;
+
+    const restoreStart = this.now();
+    try {
+      if (full) {
+        await applier.ensureCanaries();
+        await applier.ensureJumpRules();
+      }
+      await applier.restore(out.text);
+    } catch (err) {
+      const error = (err as Error).message;
+      log('sync failed; next sync is a full one', { error, full });
+      this.metrics.restoreFailures.inc();
+      if (!full) this.metrics.partialRestoreFailures.inc();
+      this.needFullSync = true;
+      for (const c of changed) this.changed.add(c);
+      this.triggerTimes.push(...triggers);
+      if (!this.stopped && !this.timer) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          void this.syncNow();
+        }, this.minSyncMs);
+      }
+      return {
+        ok: false,
+        full,
+        bytes: out.text.length,
+        renderMs,
+        restoreMs: this.now() - restoreStart,
+        deletedChains: [],
+        error,
+      };
+    }
+    const restoreMs = this.now() - restoreStart;
+    const end = this.now();
+
+    this.needFullSync = false;
+    if (full) this.lastFullSync = start;
+    if (existing) this.lastCleanup = start;
+    this.prevActive = out.activeNatChains;
+    this.recordMetrics(model, out, full, (end - start) / 1000, triggers, end);
+    this.health.updated();
+    await this.o.serviceHealth?.sync(serviceHealthStates(model));
+
+    const deletions = staleConntrackEntries(this.prevModel, model);
+    this.prevModel = model;
+    for (const e of await deleteConntrackEntries(this.o.exec, deletions))
+      log('conntrack clean-up failed', { error: e });
+    log('synced', { full, bytes: out.text.length, renderMs, restoreMs, changed: changed.size });
+    return { ok: true, full, bytes: out.text.length, renderMs, restoreMs, deletedChains: out.deletedChains };
+  }
+
+  private recordMetrics(
+    model: ProxyModel,
+    out: ReturnType<typeof renderIptables>,
+    full: boolean,
+    seconds: number,
+    triggers: number[],
+    end: number,
+  ): void {
+    const m = this.metrics;
+    m.syncDuration.observe(seconds);
+    (full ? m.fullSyncDuration : m.partialSyncDuration).observe(seconds);
+    m.lastSyncTimestamp.set(end / 1000);
+    m.rulesTotal.set({ table: 'filter' }, out.ruleCounts.filter);
+    m.rulesTotal.set({ table: 'nat' }, out.ruleCounts.nat);
+    const written = out.text.split('\n');
+    m.rulesLast.set(
+      { table: 'filter' },
+      written.indexOf('*nat') === -1 ? 0 : countRules(written.slice(0, written.indexOf('*nat'))),
+    );
+    m.rulesLast.set({ table: 'nat' }, countRules(written.slice(written.indexOf('*nat'))));
+    let internal = 0;
+    let external = 0;
+    for (const sp of model.ports) {
+      if (!sp.hasEndpoints) continue;
+      if (sp.internalPolicyLocal && sp.localEndpoints.length === 0) internal++;
+      if (sp.externalPolicyLocal && sp.localEndpoints.length === 0) external++;
+    }
+    m.noLocalEndpoints.set({ traffic_policy: 'internal' }, internal);
+    m.noLocalEndpoints.set({ traffic_policy: 'external' }, external);
+    for (const t of triggers) if (t <= end) m.networkProgrammingDuration.observe((end - t) / 1000);
+  }
+}
+
+function countRules(lines: string[]): number {
+  return lines.filter((l) => l.startsWith('-A ')).length;
+}
+
+/** Local ready endpoint IPs per health-check node port: what the LB asks each node about. */
+export function serviceHealthStates(model: ProxyModel): Map<number, ServiceHealthState> {
+  const ips = new Map<number, { namespace: string; name: string; ips: Set<string> }>();
+  for (const sp of model.ports) {
+    if (!sp.healthCheckNodePort) continue;
+    const [namespace = '', name = ''] = sp.service.split('/');
+    let entry = ips.get(sp.healthCheckNodePort);
+    if (!entry) ips.set(sp.healthCheckNodePort, (entry = { namespace, name, ips: new Set() }));
+    for (const ep of sp.endpoints) if (ep.local && ep.ready) entry.ips.add(ep.ip);
+  }
+  const out = new Map<number, ServiceHealthState>();
+  for (const [port, e] of ips)
+    out.set(port, { namespace: e.namespace, name: e.name, localEndpoints: e.ips.size });
+  return out;
+}

@@ -88,11 +88,11 @@ describe('openApiV3Document', () => {
   it('keeps the published shape of a component stable (golden)', async () => {
     const s = schemas(doc('api/v1'));
     await expect(JSON.stringify(s['io.k8s.api.core.v1.ServiceSpec'], null, 2) + '\n').toMatchFileSnapshot(
-      './testdata/ServiceSpec.golden.json',
+      './testdata/ServiceSpec.golden.txt',
     );
     const apps = paths(doc('apis/apps/v1'));
     await expect(
       JSON.stringify(apps['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'], null, 2) + '\n',
-    ).toMatchFileSnapshot('./testdata/deployment-item-path.golden.json');
+    ).toMatchFileSnapshot('./testdata/deployment-item-path.golden.txt');
   });
 });

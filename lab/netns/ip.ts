@@ -1,0 +1,109 @@
+/**
+ * The thin effectful edge of the netns provider: runs `ip` (and a shell inside a namespace) with
+ * what lab/plan.ts rendered. Few processes on purpose: one `ip -batch` for the host namespace and
+ * one process per lab namespace.
+ */
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { execa, ExecaError } from 'execa';
+import { LabError } from '../errors.js';
+import { renderNamespaceScript, type NamespaceConfig } from '../plan.js';
+
+const NETNS_DIR = '/run/netns';
+
+function failure(what: string, error: unknown, hint: string): LabError {
+  if (error instanceof ExecaError && error.isCanceled) {
+    return new LabError('INTERRUPTED', `${what}: interrupted`);
+  }
+  const detail =
+    error instanceof ExecaError
+      ? (String(error.stderr ?? '').trim() || error.shortMessage).split('\n').slice(0, 6).join('\n    ')
+      : String(error);
+  return new LabError('STEP_FAILED', `${what} failed:\n    ${detail}`, hint);
+}
+
+/** Runs `ip -batch -` in the host namespace; `force` continues past failing lines (for clean-up). */
+export async function ipBatch(
+  lines: readonly string[],
+  options: { signal?: AbortSignal; force?: boolean; what: string; hint: string },
+): Promise<void> {
+  if (lines.length === 0) return;
+  const args = options.force ? ['-force', '-batch', '-'] : ['-batch', '-'];
+  try {
+    await execa('ip', args, { input: `${lines.join('\n')}\n`, cancelSignal: options.signal });
+  } catch (error) {
+    if (options.force) return;
+    throw failure(options.what, error, options.hint);
+  }
+}
+
+/** Applies one namespace's sysctls and ip batch with a single `ip netns exec … sh` process. */
+export async function configureNamespace(config: NamespaceConfig, signal: AbortSignal): Promise<void> {
+  try {
+    await execa('ip', ['netns', 'exec', config.netns, 'sh', '-c', renderNamespaceScript(config)], {
+      input: `${config.ipBatch.join('\n')}\n`,
+      cancelSignal: signal,
+    });
+  } catch (error) {
+    throw failure(
+      `configuring namespace ${config.netns}`,
+      error,
+      'check that this kernel allows the sysctls and links shown (run as root)',
+    );
+  }
+}
+
+export async function listNetns(): Promise<string[]> {
+  try {
+    return (await readdir(NETNS_DIR)).sort();
+  } catch {
+    return [];
+  }
+}
+
+export function netnsExists(netns: string): boolean {
+  return existsSync(`${NETNS_DIR}/${netns}`);
+}
+
+/** Pids of processes whose network namespace is `netns`. */
+export async function netnsPids(netns: string): Promise<number[]> {
+  const result = await execa('ip', ['netns', 'pids', netns], { reject: false });
+  if (result.exitCode !== 0) return [];
+  return result.stdout
+    .split('\n')
+    .filter((line) => /^\d+$/.test(line))
+    .map(Number);
+}
+
+/** Loads br_netfilter when it is not there yet; false when it cannot be loaded. */
+export async function ensureBrNetfilter(): Promise<boolean> {
+  const present = () => existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables');
+  if (present()) return true;
+  await execa('modprobe', ['br_netfilter'], { reject: false });
+  return present();
+}
+
+interface IpAddrJson {
+  ifname?: string;
+  addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }>;
+}
+
+/** IPv4 addresses (CIDR form) by interface, in `netns` or the host namespace. */
+export async function ipv4Addresses(netns?: string, dev?: string): Promise<Map<string, string[]>> {
+  const args = [...(netns ? ['-n', netns] : []), '-j', '-4', 'addr', 'show', ...(dev ? ['dev', dev] : [])];
+  const result = await execa('ip', args, { reject: false });
+  const byIf = new Map<string, string[]>();
+  if (result.exitCode !== 0 || result.stdout.trim() === '') return byIf;
+  for (const link of JSON.parse(result.stdout) as IpAddrJson[]) {
+    const addrs = (link.addr_info ?? [])
+      .filter((a) => a.family === 'inet' && a.local)
+      .map((a) => `${a.local}/${a.prefixlen ?? 32}`);
+    byIf.set(link.ifname ?? '?', addrs);
+  }
+  return byIf;
+}
+
+export async function linkExists(ifname: string): Promise<boolean> {
+  const result = await execa('ip', ['link', 'show', 'dev', ifname], { reject: false });
+  return result.exitCode === 0;
+}

@@ -54,6 +54,19 @@ describe('EtcdStore specifics', () => {
     }
   });
 
+  it("lists more than gRPC's default 4 MiB message in one call", async () => {
+    const store = new EtcdStore({ endpoints: [endpoint()], namespace: namespace() });
+    try {
+      const big = 'x'.repeat(1_000_000);
+      for (let i = 0; i < 5; i++)
+        await store.create(`/registry/configmaps/default/c${i}`, svc(`c${i}`, { data: { big } }));
+      const list = await store.list('/registry/configmaps/');
+      expect(list.items).toHaveLength(5);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('feeds a watch cache that fans out to several watchers', async () => {
     const store = new EtcdStore({ endpoints: [endpoint()], namespace: namespace() });
     const cache = new WatchCache(store, '/registry/');

@@ -49,6 +49,8 @@ export class EtcdStore implements Store {
     const clientOptions: IOptions = {
       hosts: [...options.endpoints],
       dialTimeout: options.dialTimeoutMs ?? 5_000,
+      // gRPC's 4 MiB default cuts lists of a few thousand objects; kube-apiserver lifts it too.
+      grpcOptions: { 'grpc.max_receive_message_length': -1 },
     };
     this.client = new Etcd3(clientOptions);
     this.ns = options.namespace ?? '';

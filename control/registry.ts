@@ -607,11 +607,14 @@ const NAMESPACES = {
   subresources: ['status'],
 } as const satisfies ResourceInfo;
 
+/** True when a write would store nothing new (managedFields timestamps aside), so it is skipped. */
 function noChange(live: KubeObject, next: KubeObject): boolean {
   const strip = (o: KubeObject): unknown => {
     const meta = { ...metaOf(o) };
     delete meta.resourceVersion;
-    delete meta.managedFields;
+    if (Array.isArray(meta.managedFields)) {
+      meta.managedFields = meta.managedFields.map((m) => ({ ...(m as object), time: undefined }));
+    }
     return { ...o, metadata: meta };
   };
   return JSON.stringify(sortKeys(strip(live))) === JSON.stringify(sortKeys(strip(next)));

@@ -152,3 +152,62 @@ export async function adminToken(cluster: TestCluster): Promise<string> {
   if (!admin) throw new Error(`no admin token in ${cluster.dataDir}`);
   return admin.token;
 }
+
+export interface WatchStream {
+  readonly events: { type: string; object: Record<string, unknown> }[];
+  /** Resolves when the server ends the stream. */
+  readonly ended: Promise<void>;
+  close(): void;
+}
+
+/** Opens a watch (`path` includes `watch=true` and its parameters) and collects its events. */
+export async function watchStream(cluster: TestCluster, path: string, token: string): Promise<WatchStream> {
+  const ca = await readFile(join(cluster.dataDir, 'pki', 'ca.crt'), 'utf8');
+  return new Promise((resolve, reject) => {
+    const events: WatchStream['events'] = [];
+    let buffered = '';
+    let endResolve: () => void = () => undefined;
+    const ended = new Promise<void>((r) => (endResolve = r));
+    const r = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: cluster.server.port,
+        path,
+        ca,
+        headers: { Authorization: `Bearer ${token}` },
+      },
+      (res) => {
+        if (res.statusCode !== 200) {
+          reject(new Error(`watch ${path}: HTTP ${res.statusCode}`));
+          res.resume();
+          return;
+        }
+        res.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString('utf8');
+          let nl;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            if (line.trim()) events.push(JSON.parse(line) as WatchStream['events'][number]);
+          }
+        });
+        res.on('end', endResolve);
+        res.on('close', endResolve);
+        resolve({ events, ended, close: () => r.destroy() });
+      },
+    );
+    r.on('error', (err) => {
+      endResolve();
+      reject(err);
+    });
+    r.end();
+  });
+}
+
+export async function waitUntil(check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -6,7 +6,15 @@
  * that stop reading.
  */
 import type { ServerResponse } from 'node:http';
-import type { CacheWatcher, StoreError, StoreEvent, WatchCache } from './store/index.js';
+import type {
+  CacheWatcher,
+  Store,
+  StoreError,
+  StoreEvent,
+  WatchCache,
+  WatchHandlers,
+  Watcher,
+} from './store/index.js';
 import { apiVersionOf, type ResourceInfo } from './resources.js';
 import { ApiError, expired } from './status.js';
 import { metaOf, type KubeObject } from './objects.js';
@@ -71,7 +79,12 @@ export async function awaitRevision(cache: WatchCache, resourceVersion: string |
   }
 }
 
-export function serveWatch(cache: WatchCache, res: ServerResponse, w: WatchRequest): void {
+/**
+ * Streams a watch. Served from the resource's watch cache; a resourceVersion older than the
+ * cache's window (after a restart the window starts at the restart) falls back to a storage
+ * watch, which replays history until compaction, so clients resume across restarts.
+ */
+export function serveWatch(cache: WatchCache, store: Store, res: ServerResponse, w: WatchRequest): void {
   const selects = (obj: KubeObject): boolean =>
     matches(w.labels, metaOf(obj).labels) && matchesFields(w.fields, obj);
   const from = parseResourceVersion(w.resourceVersion) ?? 0;
@@ -80,6 +93,8 @@ export function serveWatch(cache: WatchCache, res: ServerResponse, w: WatchReque
   res.flushHeaders();
   let first = true;
   let closed = false;
+  let delivered = false;
+  let lastRevision = from;
   const timers: NodeJS.Timeout[] = [];
 
   const finish = (): void => {
@@ -93,7 +108,7 @@ export function serveWatch(cache: WatchCache, res: ServerResponse, w: WatchReque
     if (closed) return;
     const ok = res.write(JSON.stringify({ type, object }) + '\n');
     if (res.writableLength > w.maxBufferedBytes) finish();
-    else if (!ok) watcher.pause();
+    else if (!ok) watcher.pause?.();
   };
   const sendObject = (type: WireEventType, obj: KubeObject): void => {
     send(type, w.encode(obj, first));
@@ -103,18 +118,22 @@ export function serveWatch(cache: WatchCache, res: ServerResponse, w: WatchReque
     send('BOOKMARK', {
       kind: w.info.kind,
       apiVersion: apiVersionOf(w.info),
-      metadata: { resourceVersion: String(watcher.progressRevision()) },
+      metadata: { resourceVersion: String(watcher.progressRevision?.() ?? lastRevision) },
     });
   };
-
-  res.on('close', finish);
-  res.on('drain', () => watcher.resume());
-  const watcher: CacheWatcher = cache.watch(w.prefix, from, {
+  const handlers = (fromCache: boolean): WatchHandlers => ({
     onEvent(event) {
+      delivered = true;
+      lastRevision = event.modRevision;
       const out = filterEvent(event, selects);
       if (out) sendObject(out.type, out.object);
     },
     onError(error: StoreError) {
+      if (closed) return;
+      if (fromCache && error.code === 'Expired' && !delivered && from > 0) {
+        watcher = store.watch(w.prefix, from, handlers(false));
+        return;
+      }
       // A watcher cut off for being slow just ends, as kube-apiserver closes it; the client resumes.
       if (error.code === 'Expired') send('ERROR', expired(error.message).toStatus());
       else if (error.code !== 'Unavailable') {
@@ -123,6 +142,14 @@ export function serveWatch(cache: WatchCache, res: ServerResponse, w: WatchReque
       finish();
     },
   });
+
+  res.on('close', finish);
+  res.on('drain', () => watcher.resume?.());
+  let watcher: Watcher & Partial<Pick<CacheWatcher, 'pause' | 'resume' | 'progressRevision'>> = cache.watch(
+    w.prefix,
+    from,
+    handlers(true),
+  );
   if (w.allowBookmarks) {
     const tick = (): void => {
       bookmark();

@@ -252,7 +252,7 @@ export async function handleResource(
       const cache = ctx.watchCache(info);
       await awaitRevision(cache, q.resourceVersion);
       reply.hijack();
-      serveWatch(cache, reply.raw, {
+      serveWatch(cache, ctx.registry.store, reply.raw, {
         info,
         prefix: listPrefix(info, path.namespace),
         labels,

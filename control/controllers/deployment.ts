@@ -96,6 +96,15 @@ function withoutHash(template: PodTemplate | undefined): string {
   return stableJson(t);
 }
 
+/** The ReplicaSet whose pod template is the Deployment's, ignoring pod-template-hash. */
+export function findNewReplicaSet<T extends ReplicaSetLike>(
+  d: DeploymentLike,
+  owned: readonly T[],
+): T | undefined {
+  const want = withoutHash(d.spec.template);
+  return owned.find((rs) => withoutHash(rs.spec.template) === want);
+}
+
 /** Resolves an int-or-percent against `total`: surge rounds up, unavailable rounds down. */
 export function resolveIntOrPercent(
   value: number | string | undefined,
@@ -201,8 +210,7 @@ export function planDeployment(
   const desired = d.spec.replicas ?? 1;
   const nowText = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const { maxSurge, maxUnavailable } = surgeAndUnavailable(d);
-  const want = withoutHash(d.spec.template);
-  const newRs = owned.find((rs) => withoutHash(rs.spec.template) === want);
+  const newRs = findNewReplicaSet(d, owned);
   const old = owned.filter((rs) => rs !== newRs);
   const maxOldRevision = Math.max(0, ...old.map(revisionOf));
   const revision =

@@ -1,0 +1,156 @@
+/**
+ * What every controller loop shares: the API client, one informer per watched collection
+ * (shared by all loops, as client-go's shared informers are), an event recorder and the clock.
+ */
+import {
+  type KubeClient,
+  type KubeObject,
+  type ResourceRef,
+  ApiError,
+  resourcePath,
+} from '../../kube/client.js';
+import { Informer } from '../../kube/informer.js';
+import { keyOf } from '../../kube/keys.js';
+
+export type Log = (fields: Record<string, unknown>) => void;
+
+const REFS = {
+  services: { group: '', version: 'v1', plural: 'services' },
+  pods: { group: '', version: 'v1', plural: 'pods' },
+  nodes: { group: '', version: 'v1', plural: 'nodes' },
+  endpoints: { group: '', version: 'v1', plural: 'endpoints' },
+  endpointSlices: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices' },
+  replicaSets: { group: 'apps', version: 'v1', plural: 'replicasets' },
+  deployments: { group: 'apps', version: 'v1', plural: 'deployments' },
+  leases: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' },
+  pools: { group: 'metallb.io', version: 'v1beta1', plural: 'ipaddresspools' },
+} as const satisfies Record<string, ResourceRef>;
+
+/** What each informer watches; node Leases live in kube-node-lease only. */
+const WATCH_NAMESPACE: Partial<Record<keyof typeof REFS, string>> = { leases: 'kube-node-lease' };
+
+export type InformerName = keyof typeof REFS;
+
+export class ControllerContext {
+  private readonly informers = new Map<InformerName, Informer<KubeObject>>();
+  readonly events: EventRecorder;
+
+  constructor(
+    readonly client: KubeClient,
+    readonly log: Log,
+    readonly now: () => Date = () => new Date(),
+  ) {
+    this.events = new EventRecorder(client, log, now);
+  }
+
+  informer(name: InformerName): Informer<KubeObject> {
+    let inf = this.informers.get(name);
+    if (inf === undefined) {
+      inf = new Informer<KubeObject>(
+        this.client,
+        resourcePath(REFS[name], { namespace: WATCH_NAMESPACE[name] }),
+        undefined,
+        {
+          log: (line) => this.log({ msg: line, informer: name }),
+        },
+      );
+      this.informers.set(name, inf);
+    }
+    return inf;
+  }
+
+  async startInformers(): Promise<void> {
+    for (const inf of this.informers.values()) inf.start();
+    await Promise.all([...this.informers.values()].map((i) => i.synced));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+  }
+}
+
+/** The REST path of an object (or, without a name, a collection) of a known resource. */
+export function pathOf(
+  resource: InformerName,
+  namespace: string | undefined,
+  name?: string,
+  subresource?: string,
+): string {
+  return resourcePath(REFS[resource], { namespace, name, subresource });
+}
+
+export const isNotFound = (e: unknown) => e instanceof ApiError && e.status === 404;
+export const isConflict = (e: unknown) => e instanceof ApiError && e.status === 409;
+
+interface Involved {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
+}
+
+/**
+ * Writes core/v1 Events as kube-controller-manager does, folding repeats of the same reason
+ * and message for the same object into one Event with a growing count.
+ */
+export class EventRecorder {
+  private readonly recent = new Map<string, { name: string; count: number; first: string; at: number }>();
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly log: Log,
+    private readonly now: () => Date,
+  ) {}
+
+  async record(
+    object: Involved,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    component: string,
+  ): Promise<void> {
+    const namespace = object.metadata?.namespace ?? 'default';
+    const key = `${object.kind}/${namespace}/${object.metadata?.name}/${reason}/${message}`;
+    const now = this.now();
+    const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const seen = this.recent.get(key);
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+    try {
+      if (seen !== undefined && now.getTime() - seen.at < 10 * 60_000) {
+        seen.count++;
+        seen.at = now.getTime();
+        await this.client.patch(`${path}/${seen.name}`, { count: seen.count, lastTimestamp: stamp });
+        return;
+      }
+      const name = `${object.metadata?.name ?? 'object'}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`;
+      await this.client.create(path, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace },
+        involvedObject: {
+          apiVersion: object.apiVersion,
+          kind: object.kind,
+          name: object.metadata?.name,
+          namespace: object.metadata?.namespace,
+          uid: object.metadata?.uid,
+          resourceVersion: object.metadata?.resourceVersion,
+        },
+        reason,
+        message,
+        type,
+        source: { component },
+        reportingComponent: component,
+        reportingInstance: component,
+        firstTimestamp: stamp,
+        lastTimestamp: stamp,
+        count: 1,
+      });
+      this.recent.set(key, { name, count: 1, first: stamp, at: now.getTime() });
+      if (this.recent.size > 4096) this.recent.delete(this.recent.keys().next().value as string);
+    } catch (error) {
+      // Events are best effort, as in Kubernetes: a lost Event never fails a reconcile.
+      this.log({ msg: 'event not recorded', reason, error: (error as Error).message });
+    }
+  }
+}
+
+export { keyOf };

@@ -21,11 +21,20 @@ export function run(cmd: string, args: string[], input = ''): Promise<Output> {
   });
 }
 
-/** `ip -batch -` in this process's namespace, or in the one at `netnsPath` via nsenter. */
+/** A netns `ip -n` can open by name (it only looks in /run/netns). */
+export function namedNetns(path: string): string | undefined {
+  return /^\/(?:var\/)?run\/netns\/([^/]+)$/.exec(path)?.[1];
+}
+
+/**
+ * `ip -batch -` in this process's namespace, or in the one at `netnsPath`: `ip -n` for named
+ * namespaces (one exec), nsenter for any other path such as /proc/PID/ns/net.
+ */
 export function ipBatch(lines: string[], netnsPath?: string, json = false): Promise<Output> {
   const ipArgs = [...(json ? ['-j'] : []), '-batch', '-'];
   const input = lines.join('\n') + '\n';
-  return netnsPath === undefined
-    ? run('ip', ipArgs, input)
-    : run('nsenter', [`--net=${netnsPath}`, 'ip', ...ipArgs], input);
+  if (netnsPath === undefined) return run('ip', ipArgs, input);
+  const name = namedNetns(netnsPath);
+  if (name !== undefined) return run('ip', ['-n', name, ...ipArgs], input);
+  return run('nsenter', [`--net=${netnsPath}`, 'ip', ...ipArgs], input);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNetConf } from './config.js';
 import { parseIp } from './ipv4.js';
-import { masqAddRules, masqDeleteRules, parseMasqChains } from './masq.js';
+import { masqAddRules, masqDeleteRules, masqKnownDeleteRules, parseMasqChains } from './masq.js';
 import { chainName } from './names.js';
 
 const range = parseNetConf({
@@ -43,9 +43,9 @@ describe('masquerade rules', () => {
       'COMMIT',
     ].join('\n');
     const chains = parseMasqChains(save);
-    expect(chains.map((c) => [c.chain, c.network, c.containerId, c.jumps.length])).toEqual([
-      [chain, 'klab', 'c1', 1],
-      ['CNI-0123456789abcdef01234567', undefined, undefined, 0],
+    expect(chains.map((c) => [c.chain, c.network, c.containerId, c.jumps.length, c.rules.length])).toEqual([
+      [chain, 'klab', 'c1', 1, 2],
+      ['CNI-0123456789abcdef01234567', undefined, undefined, 0, 0],
     ]);
     expect(masqDeleteRules(chains.slice(0, 1))).toBe(
       [
@@ -58,5 +58,18 @@ describe('masquerade rules', () => {
       ].join('\n'),
     );
     expect(masqDeleteRules([])).toBe('');
+  });
+
+  it('deletes the known rules of released addresses in one restore', () => {
+    expect(masqKnownDeleteRules('klab', 'c1', [lease.ip])).toBe(
+      [
+        '*nat',
+        `-D POSTROUTING -s 10.244.1.7/32 -m comment --comment "name: \\"klab\\" id: \\"c1\\"" -j ${chain}`,
+        `-F ${chain}`,
+        `-X ${chain}`,
+        'COMMIT',
+        '',
+      ].join('\n'),
+    );
   });
 });

@@ -8,7 +8,7 @@ import { freeCount } from './ipam.js';
 import { LeaseStore } from './ipam-store.js';
 import { BatchError, batch, deleteLink, enableForwarding, inspectContainer, sysfs } from './kernel.js';
 import { bridgeCreateLine, containerLines, hostLines, type PodLink } from './links.js';
-import { addMasq, listMasqChains, removeMasq } from './masq.js';
+import { addMasq, listMasqChains, masqKnownDeleteRules, removeMasq } from './masq.js';
 import { bridgeMac, chainName, randomMac, vethName } from './names.js';
 import { buildResult, podRoutes } from './result.js';
 import type { Result } from './types.js';
@@ -93,8 +93,13 @@ async function add(env: CniEnv, conf: NetConf): Promise<Result> {
 async function del(env: CniEnv, conf: NetConf): Promise<void> {
   // Deleting the host end removes the pair, and works whether or not the netns still exists.
   await deleteLink(vethName(env.containerId, env.ifname));
-  await new LeaseStore(conf.ipam, conf.name).release(env.containerId, env.ifname);
-  if (conf.ipMasq) await removeMasq((c) => c.chain === chainName(conf.name, env.containerId));
+  const released = await new LeaseStore(conf.ipam, conf.name).release(env.containerId, env.ifname);
+  if (conf.ipMasq) {
+    const chain = chainName(conf.name, env.containerId);
+    const known =
+      released.length > 0 ? masqKnownDeleteRules(conf.name, env.containerId, released) : undefined;
+    await removeMasq((c) => c.chain === chain, known);
+  }
 }
 
 function fail(msg: string): never {
@@ -143,6 +148,8 @@ async function check(env: CniEnv, conf: NetConf): Promise<void> {
     const chain = chainName(conf.name, env.containerId);
     const found = (await listMasqChains()).find((c) => c.chain === chain);
     if (!found) fail(`masquerade chain ${chain} is missing`);
+    if (!found.rules.some((r) => r.endsWith('-j MASQUERADE')))
+      fail(`masquerade chain ${chain} has no MASQUERADE rule`);
     for (const address of expectedIps) {
       if (!found.jumps.some((j) => j.includes(`-s ${address.split('/')[0]}/32 `))) {
         fail(`POSTROUTING rule for ${address} into ${chain} is missing`);

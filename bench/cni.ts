@@ -1,0 +1,191 @@
+/**
+ * CNI ADD/DEL latency: klab-bridge against the reference bridge + host-local plugins
+ * (Debian containernetworking-plugins in /usr/lib/cni), same options, same run, interleaved.
+ * Both run inside a throwaway namespace standing in for the node; every pod gets a fresh netns.
+ *
+ *   node dist/bench/cni.js [--runs 50] [--ref-dir /usr/lib/cni]
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { run } from '../cni/exec.js';
+import { install } from '../cni/install.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '50' },
+    'ref-dir': { type: 'string', default: '/usr/lib/cni' },
+  },
+});
+const RUNS = Number(values.runs);
+const REF_DIR = values['ref-dir'] ?? '/usr/lib/cni';
+if (!Number.isInteger(RUNS) || RUNS < 1)
+  throw new Error(`--runs: "${values.runs}" is not a positive integer`);
+if (!existsSync(join(REF_DIR, 'bridge')) || !existsSync(join(REF_DIR, 'host-local'))) {
+  throw new Error(`--ref-dir: ${REF_DIR} lacks the reference bridge and host-local plugins`);
+}
+
+const id = randomBytes(3).toString('hex');
+const NODE = `kcni-bench-${id}`;
+const scratch = mkdtempSync(join(tmpdir(), 'kcni-bench-'));
+
+interface Plugin {
+  label: string;
+  exe: string;
+  conf: (ipMasq: boolean) => Record<string, unknown>;
+}
+
+function baseConf(type: string, bridge: string, subnet: string, dataDir: string, ipMasq: boolean) {
+  return {
+    cniVersion: '1.0.0',
+    name: `bench-${type}`,
+    type,
+    bridge,
+    isGateway: true,
+    ipMasq,
+    hairpinMode: true,
+    ipam: { type: 'host-local', dataDir, ranges: [[{ subnet }]], routes: [{ dst: '0.0.0.0/0' }] },
+  };
+}
+
+async function must(cmd: string, ...args: string[]): Promise<void> {
+  const out = await run(cmd, args);
+  if (out.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${out.stderr}`);
+}
+
+/** Wall time of one plugin call, from spawn to exit. */
+function timed(exe: string, env: Record<string, string>, conf: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn('ip', ['netns', 'exec', NODE, exe], { env: { ...process.env, ...env } });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (code !== 0) reject(new Error(`${exe} ${env.CNI_COMMAND} failed: ${stdout}`));
+      else resolve(ms);
+    });
+    child.stdin.end(JSON.stringify(conf));
+  });
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
+}
+
+interface Stats {
+  median: number;
+  p99: number;
+}
+
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  return { median: quantile(s, 0.5), p99: quantile(s, 0.99) };
+}
+
+async function measure(plugins: Plugin[], ipMasq: boolean): Promise<Map<string, { add: Stats; del: Stats }>> {
+  const samples = new Map(plugins.map((p) => [p.label, { add: [] as number[], del: [] as number[] }]));
+  const warmup = 2;
+  for (let i = 0; i < RUNS + warmup; i++) {
+    // Alternate who goes first so neither always runs on a warmer cache.
+    const order = i % 2 === 0 ? plugins : [...plugins].reverse();
+    for (const p of order) {
+      const netns = `kcni-bench-${id}-${i}`;
+      await must('ip', 'netns', 'add', netns);
+      try {
+        const env = {
+          CNI_CONTAINERID: `bench${id}${i}`,
+          CNI_NETNS: `/var/run/netns/${netns}`,
+          CNI_IFNAME: 'eth0',
+          CNI_PATH: REF_DIR,
+        };
+        const conf = p.conf(ipMasq);
+        const add = await timed(p.exe, { ...env, CNI_COMMAND: 'ADD' }, conf);
+        const del = await timed(p.exe, { ...env, CNI_COMMAND: 'DEL' }, conf);
+        if (i >= warmup) {
+          samples.get(p.label)?.add.push(add);
+          samples.get(p.label)?.del.push(del);
+        }
+      } finally {
+        await run('ip', ['netns', 'del', netns]);
+      }
+    }
+  }
+  return new Map([...samples].map(([k, v]) => [k, { add: stats(v.add), del: stats(v.del) }]));
+}
+
+async function startupFloor(exe: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 10; i++)
+    times.push(await timed(exe, { CNI_COMMAND: 'VERSION' }, { cniVersion: '1.0.0' }));
+  return stats(times).median;
+}
+
+const f = (n: number): string => n.toFixed(1).padStart(8);
+
+async function main(): Promise<void> {
+  const { plugin } = install(
+    {
+      binDir: join(scratch, 'bin'),
+      confDir: join(scratch, 'net.d'),
+      podCidr: '10.213.78.0/24',
+      bridge: 'unused',
+      name: 'bench',
+      ipMasq: false,
+      portmap: false,
+    },
+    process.execPath,
+  );
+  const plugins: Plugin[] = [
+    {
+      label: 'reference bridge+host-local',
+      exe: join(REF_DIR, 'bridge'),
+      conf: (m) => baseConf('bridge', `kbr${id}`, '10.213.77.0/24', join(scratch, 'ref'), m),
+    },
+    {
+      label: 'klab-bridge',
+      exe: plugin,
+      conf: (m) => baseConf('klab-bridge', `kbk${id}`, '10.213.78.0/24', join(scratch, 'klab'), m),
+    },
+  ];
+  await must('ip', 'netns', 'add', NODE);
+  try {
+    const floors = await Promise.all(plugins.map(async (p) => [p.label, await startupFloor(p.exe)] as const));
+    console.log(
+      `CNI ADD/DEL latency, ms, ${RUNS} runs each (after 2 warm-up runs), via ip netns exec into ${NODE}`,
+    );
+    console.log(
+      `startup floor (VERSION median): ${floors.map(([l, t]) => `${l} ${t.toFixed(1)}`).join(', ')}\n`,
+    );
+    console.log(
+      `${'variant'.padEnd(14)}${'plugin'.padEnd(30)}${'ADD p50'.padStart(8)}${'ADD p99'.padStart(8)}${'DEL p50'.padStart(8)}${'DEL p99'.padStart(8)}`,
+    );
+    for (const ipMasq of [false, true]) {
+      const variant = ipMasq ? 'ipMasq=true' : 'ipMasq=false';
+      const res = await measure(plugins, ipMasq);
+      for (const p of plugins) {
+        const r = res.get(p.label);
+        if (r)
+          console.log(
+            `${variant.padEnd(14)}${p.label.padEnd(30)}${f(r.add.median)}${f(r.add.p99)}${f(r.del.median)}${f(r.del.p99)}`,
+          );
+      }
+      const [ref, klab] = plugins.map((p) => res.get(p.label));
+      if (ref && klab) {
+        const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`.padStart(8);
+        console.log(
+          `${variant.padEnd(14)}${'ratio klab/reference'.padEnd(30)}${ratio(klab.add.median, ref.add.median)}${ratio(klab.add.p99, ref.add.p99)}${ratio(klab.del.median, ref.del.median)}${ratio(klab.del.p99, ref.del.p99)}`,
+        );
+      }
+    }
+  } finally {
+    await run('ip', ['netns', 'del', NODE]);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -79,6 +79,14 @@ describe('openApiV3Document', () => {
       { group: '', version: 'v1', kind: 'Service' },
     ]);
     expect(core['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta']).toBeDefined();
+    expect(core['io.k8s.apimachinery.pkg.util.intstr.IntOrString']).toMatchObject({
+      format: 'int-or-string',
+      oneOf: [{ type: 'integer' }, { type: 'string' }],
+    });
+    expect(core['io.k8s.apimachinery.pkg.util.intstr.IntOrString']?.type).toBeUndefined();
+    expect(core['io.k8s.apimachinery.pkg.api.resource.Quantity']).toMatchObject({
+      oneOf: [{ type: 'string' }, { type: 'number' }],
+    });
     expect(schemas(doc('apis/apps/v1'))['io.k8s.api.autoscaling.v1.Scale']).toBeDefined();
     expect(
       paths(doc('apis/apps/v1'))['/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale'],

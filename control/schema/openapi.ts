@@ -29,6 +29,16 @@ const BUILTIN_GROUPS = new Set(['', 'apps', 'discovery.k8s.io', 'networking.k8s.
 function publish(node: DefNode): Json {
   const { $ref, properties, items, additionalProperties, ...rest } = node;
   const out: Json = { ...rest };
+  // Upstream publishes these two as oneOf in v3, which is also how `kubectl explain` comes to
+  // print `<IntOrString>` and `<Quantity>` rather than `<string>`.
+  if (node.format === 'int-or-string') {
+    delete out.type;
+    out.oneOf = [{ type: 'integer' }, { type: 'string' }];
+  } else if (node.format === 'quantity') {
+    delete out.type;
+    delete out.format;
+    out.oneOf = [{ type: 'string' }, { type: 'number' }];
+  }
   if (properties)
     out.properties = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, publish(v)]));
   if (items) out.items = publish(items);
@@ -189,7 +199,7 @@ function resourcePaths(info: ResourceInfo, prefix: string, tag: string): Json {
     delete: operation('delete', gvk, `Delete the given ${info.kind}.`, opId('delete', info, ns), tag, {
       params: [P.dryRun, P.gracePeriodSeconds, P.propagationPolicy],
       body: { content: content(`${META}DeleteOptions`, ['*/*']) },
-      ok: `${META}Status`,
+      ok: name,
       accepted: true,
     }),
   };

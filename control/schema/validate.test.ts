@@ -116,7 +116,7 @@ describe('validateObject: metadata', () => {
 });
 
 describe('validateObject: types', () => {
-  it('reports wrong JSON types once, with kube-style messages, and keeps collecting', () => {
+  it('reports wrong JSON types alone, with kube-style messages, collecting all of them', () => {
     const causes = validate(
       svc({
         ports: [
@@ -131,14 +131,23 @@ describe('validateObject: types', () => {
       field: 'spec.ports[0].port',
       message: 'Invalid value: "eighty": spec.ports[0].port in body must be of type integer: "string"',
     });
-    expect(fields(causes)).toEqual([
-      'spec.ports[0].port',
-      'spec.ports[0].targetPort',
-      'spec.selector',
-      'spec.ports[0].name',
-      'spec.ports[1].port',
+    expect(fields(causes)).toEqual(['spec.ports[0].port', 'spec.ports[0].targetPort', 'spec.selector']);
+    expect(
+      validate(
+        svc({
+          ports: [
+            { name: 'a', port: 80 },
+            { name: 'b', port: 70000 },
+          ],
+        }),
+      ),
+    ).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.ports[1].port',
+        message: 'Invalid value: 70000: must be between 1 and 65535, inclusive',
+      },
     ]);
-    expect(causes[4]?.message).toBe('Invalid value: 70000: must be between 1 and 65535, inclusive');
   });
 
   it('rejects values outside an enum and bad base64', () => {

@@ -818,6 +818,7 @@ export const podDefinitions: Definitions = {
     containerStatuses: atomicRefs('ContainerStatus', 'Status of the containers.'),
     ephemeralContainerStatuses: atomicRefs('ContainerStatus', 'Status of the ephemeral containers.'),
     qosClass: str('Guaranteed, Burstable or BestEffort.'),
+    resize: str('Deprecated state of an in-place resize.'),
     observedGeneration: int64('metadata.generation the status was computed from.'),
   }),
 };

@@ -70,21 +70,22 @@ function nameCheck(info: ResourceInfo): (name: string) => string[] {
 }
 
 /**
- * Every problem with an object about to be stored: wrong JSON types, metadata, and the kind's
- * own rules (plus immutable fields when `old` is given). Unknown fields are not reported here;
- * see unknownFields.
+ * Every problem with an object about to be stored: wrong JSON types, or else metadata and the
+ * kind's own rules (plus immutable fields when `old` is given). Unknown fields are not reported
+ * here; see unknownFields.
  */
 export function validateObject(info: ResourceInfo, obj: JsonObject, old?: JsonObject): FieldCause[] {
+  // kube-apiserver cannot decode a mistyped body at all, so type errors come alone: the kind's
+  // rules would only misread the values.
   const typeCauses = checkAgainstSchema(schemaForResource(info), obj);
-  const badTypes = new Set(typeCauses.map((c) => c.field));
+  if (typeCauses.length > 0) return typeCauses;
   const rules = RULES[`${info.group}/${info.kind}`];
-  const semantic = [
+  const causes = [
     ...validateMetadata(info, obj.metadata, nameCheck(info), old ? asObj(old.metadata) : undefined),
     ...(rules ? rules(obj, old) : []),
   ];
-  // A field of the wrong type is reported once, as a type error, not again by the rules.
   const seen = new Set<string>();
-  return [...typeCauses, ...semantic.filter((c) => !badTypes.has(c.field))].filter((c) => {
+  return causes.filter((c) => {
     const key = `${c.field}\u0000${c.message}`;
     if (seen.has(key)) return false;
     seen.add(key);

@@ -32,15 +32,6 @@ export class FieldSet {
     next.insert(rest);
   }
 
-  has(path: readonly string[]): boolean {
-    return this.node(path)?.member ?? false;
-  }
-
-  node(path: readonly string[]): FieldSet | undefined {
-    const [head, ...rest] = path;
-    return head === undefined ? this : this.children.get(head)?.node(rest);
-  }
-
   isEmpty(): boolean {
     return !this.member && this.children.size === 0;
   }

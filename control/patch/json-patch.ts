@@ -75,7 +75,7 @@ function applyOperation(doc: unknown, op: JsonObject, index: number): unknown {
   }
 }
 
-export function parsePointer(pointer: string, fail: (message: string) => never): string[] {
+function parsePointer(pointer: string, fail: (message: string) => never): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) fail(`JSON pointer "${pointer}" must start with "/"`);
   return pointer

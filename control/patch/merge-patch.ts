@@ -11,7 +11,7 @@ export function applyJsonMergePatch(target: JsonObject, patch: unknown): JsonObj
 }
 
 /** RFC 7386 MergePatch: objects merge recursively, null removes, everything else replaces. */
-export function mergeValue(target: unknown, patch: unknown): unknown {
+function mergeValue(target: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return clone(patch);
   const result: JsonObject = isObject(target) ? target : {};
   for (const [key, value] of Object.entries(patch)) {

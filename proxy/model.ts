@@ -252,64 +252,108 @@ function serviceClusterIP(svc: ServiceObject): string | undefined {
   return candidates.find((ip): ip is string => ip !== undefined && isIPv4(ip));
 }
 
-/** Services + EndpointSlices + node facts → the per-port model every proxier renders. */
-export function buildModel(objects: ProxyObjects, node: NodeFacts): ProxyModel {
-  const endpointsByPort = collectEndpoints(objects.endpointSlices, node);
+/**
+ * One Service's ports, from the Service and the EndpointSlices labelled with its name. Pure, so
+ * a sync loop can keep the result for services that did not change.
+ */
+export function buildServicePorts(
+  svc: ServiceObject,
+  slices: EndpointSliceObject[],
+  node: NodeFacts,
+): ServicePort[] {
+  const clusterIP = serviceClusterIP(svc);
+  if (!clusterIP) return [];
+  const endpointsByPort = collectEndpoints(slices, node);
+  const service = `${svc.metadata.namespace}/${svc.metadata.name}`;
+  const spec = svc.spec;
+  const externalIPs = (spec.externalIPs ?? []).filter(isIPv4);
+  const loadBalancerIPs = (svc.status?.loadBalancer?.ingress ?? [])
+    .filter((g) => g.ip !== undefined && isIPv4(g.ip) && g.ipMode !== 'Proxy')
+    .map((g) => g.ip as string);
+  const loadBalancerSourceRanges = (spec.loadBalancerSourceRanges ?? [])
+    .map(normalizeCIDR)
+    .filter((c): c is string => c !== undefined);
+  const externallyAccessible = isExternallyAccessible(svc);
+  const externalPolicyLocal = externallyAccessible && spec.externalTrafficPolicy === 'Local';
+  const internalPolicyLocal = spec.internalTrafficPolicy === 'Local';
+  const affinitySeconds =
+    spec.sessionAffinity === 'ClientIP'
+      ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS)
+      : 0;
+  const healthCheckNodePort =
+    spec.type === 'LoadBalancer' && externalPolicyLocal ? (spec.healthCheckNodePort ?? 0) : 0;
+  const ports: ServicePort[] = [];
+  for (const p of spec.ports ?? []) {
+    const portName = p.name ?? '';
+    const name = portName ? `${service}:${portName}` : service;
+    const protocol = (p.protocol ?? 'TCP') as Protocol;
+    const endpoints = endpointsByPort.get(portKey(name, protocol)) ?? [];
+    const nodePort = p.nodePort ?? 0;
+    const accessible = nodePort !== 0 || loadBalancerIPs.length > 0 || externalIPs.length > 0;
+    const extLocal = externalPolicyLocal && accessible;
+    const usesCluster = !internalPolicyLocal || accessible;
+    const usesLocal = internalPolicyLocal || extLocal;
+    ports.push({
+      service,
+      portName,
+      name,
+      protocol,
+      clusterIP,
+      port: p.port,
+      nodePort,
+      externalIPs,
+      loadBalancerIPs,
+      loadBalancerSourceRanges,
+      affinitySeconds,
+      internalPolicyLocal,
+      externalPolicyLocal: extLocal,
+      externallyAccessible: accessible,
+      healthCheckNodePort,
+      endpoints,
+      ...categorize(svc, endpoints, usesCluster, usesLocal, node.labels),
+    });
+  }
+  return ports;
+}
+
+/** Puts service ports from many services into one deterministic model. */
+export function assembleModel(node: NodeFacts, portsPerService: Iterable<ServicePort[]>): ProxyModel {
   const ports: ServicePort[] = [];
   let totalEndpoints = 0;
-  for (const svc of objects.services) {
-    const clusterIP = serviceClusterIP(svc);
-    if (!clusterIP) continue;
-    const service = `${svc.metadata.namespace}/${svc.metadata.name}`;
-    const spec = svc.spec;
-    const externalIPs = (spec.externalIPs ?? []).filter(isIPv4);
-    const loadBalancerIPs = (svc.status?.loadBalancer?.ingress ?? [])
-      .filter((g) => g.ip !== undefined && isIPv4(g.ip) && g.ipMode !== 'Proxy')
-      .map((g) => g.ip as string);
-    const loadBalancerSourceRanges = (spec.loadBalancerSourceRanges ?? [])
-      .map(normalizeCIDR)
-      .filter((c): c is string => c !== undefined);
-    const externallyAccessible = isExternallyAccessible(svc);
-    const externalPolicyLocal = externallyAccessible && spec.externalTrafficPolicy === 'Local';
-    const internalPolicyLocal = spec.internalTrafficPolicy === 'Local';
-    const affinitySeconds =
-      spec.sessionAffinity === 'ClientIP'
-        ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS)
-        : 0;
-    const healthCheckNodePort =
-      spec.type === 'LoadBalancer' && externalPolicyLocal ? (spec.healthCheckNodePort ?? 0) : 0;
-    for (const p of spec.ports ?? []) {
-      const portName = p.name ?? '';
-      const name = portName ? `${service}:${portName}` : service;
-      const protocol = (p.protocol ?? 'TCP') as Protocol;
-      const endpoints = endpointsByPort.get(portKey(name, protocol)) ?? [];
-      totalEndpoints += endpoints.length;
-      const nodePort = p.nodePort ?? 0;
-      const accessible = nodePort !== 0 || loadBalancerIPs.length > 0 || externalIPs.length > 0;
-      const extLocal = externalPolicyLocal && accessible;
-      const usesCluster = !internalPolicyLocal || accessible;
-      const usesLocal = internalPolicyLocal || extLocal;
-      ports.push({
-        service,
-        portName,
-        name,
-        protocol,
-        clusterIP,
-        port: p.port,
-        nodePort,
-        externalIPs,
-        loadBalancerIPs,
-        loadBalancerSourceRanges,
-        affinitySeconds,
-        internalPolicyLocal,
-        externalPolicyLocal: extLocal,
-        externallyAccessible: accessible,
-        healthCheckNodePort,
-        endpoints,
-        ...categorize(svc, endpoints, usesCluster, usesLocal, node.labels),
-      });
+  for (const list of portsPerService) {
+    for (const sp of list) {
+      ports.push(sp);
+      totalEndpoints += sp.endpoints.length;
     }
   }
   ports.sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.protocol, b.protocol));
   return { node, ports, totalEndpoints };
+}
+
+/** The Service an EndpointSlice belongs to, as "namespace/name". */
+export function sliceServiceKey(slice: EndpointSliceObject): string | undefined {
+  const name = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+  return name ? `${slice.metadata.namespace}/${name}` : undefined;
+}
+
+/** Services + EndpointSlices + node facts → the per-port model every proxier renders. */
+export function buildModel(objects: ProxyObjects, node: NodeFacts): ProxyModel {
+  const slicesByService = new Map<string, EndpointSliceObject[]>();
+  for (const slice of objects.endpointSlices) {
+    const key = sliceServiceKey(slice);
+    if (!key) continue;
+    const list = slicesByService.get(key);
+    if (list) list.push(slice);
+    else slicesByService.set(key, [slice]);
+  }
+  return assembleModel(
+    node,
+    objects.services.map((svc) =>
+      buildServicePorts(
+        svc,
+        slicesByService.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [],
+        node,
+      ),
+    ),
+  );
 }

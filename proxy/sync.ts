@@ -1,16 +1,17 @@
-import { buildModel } from './model.js';
-import type { NodeFacts, ProxyModel } from './model.js';
-import { SERVICE_NAME_LABEL } from './objects.js';
+import { assembleModel, buildServicePorts, sliceServiceKey } from './model.js';
+import type { NodeFacts, ProxyModel, ServicePort } from './model.js';
 import type { EndpointSliceObject, ServiceObject } from './objects.js';
 import { deleteConntrackEntries, staleConntrackEntries } from './conntrack.js';
 import { ProxierHealth } from './health.js';
 import type { ServiceHealthServers, ServiceHealthState } from './health.js';
 import { ProxyMetrics } from './metrics.js';
-import { IptablesApplier } from './iptables/apply.js';
+import type { IptablesApplier } from './iptables/apply.js';
 import type { Exec } from './iptables/apply.js';
 import { JUMP_RULES, jumpRuleArgs } from './iptables/jumps.js';
 import { renderIptables } from './iptables/render.js';
-import type { IptablesRenderOptions } from './iptables/render.js';
+import type { FragmentCache, IptablesRenderOptions } from './iptables/render.js';
+import { dropUnchangedTopLevel, topLevelContents } from './iptables/trim.js';
+import type { ChainContents } from './iptables/trim.js';
 
 export const TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
 
@@ -24,7 +25,12 @@ export interface SyncEngineOptions {
   syncPeriodMs?: number;
   /** A full rewrite at least this often (kube-proxy: one hour). */
   fullSyncPeriodMs?: number;
-  render?: Omit<IptablesRenderOptions, 'changedServices' | 'existingNatChains'>;
+  render?: Omit<IptablesRenderOptions, 'changedServices' | 'existingNatChains' | 'cache'>;
+  /**
+   * Leave unchanged top-level chains out of change-driven partial syncs (not what kube-proxy
+   * does; periodic and full syncs still rewrite them). Default true.
+   */
+  skipUnchangedTopLevel?: boolean;
   metrics?: ProxyMetrics;
   health?: ProxierHealth;
   serviceHealth?: ServiceHealthServers;
@@ -47,11 +53,6 @@ function objectKey(o: { metadata: { namespace: string; name: string } }): string
   return `${o.metadata.namespace}/${o.metadata.name}`;
 }
 
-function sliceService(s: EndpointSliceObject): string | undefined {
-  const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
-  return svc ? `${s.metadata.namespace}/${svc}` : undefined;
-}
-
 /**
  * kube-proxy's sync loop, independent of where objects come from: an object cache fed by
  * set/delete calls (an informer, a file, a test), bounded-frequency syncs, change tracking for
@@ -63,6 +64,11 @@ export class ProxySyncEngine {
   readonly health: ProxierHealth;
   private readonly services = new Map<string, ServiceObject>();
   private readonly slices = new Map<string, EndpointSliceObject>();
+  /** Service → its slices by slice key, and the model's ports per service, kept between syncs. */
+  private readonly slicesByService = new Map<string, Map<string, EndpointSliceObject>>();
+  private readonly portsByService = new Map<string, ServicePort[]>();
+  private readonly fragments: FragmentCache = new WeakMap();
+  private lastTopLevel: ChainContents = new Map();
   private changed = new Set<string>();
   private triggerTimes: number[] = [];
   private needFullSync = true;
@@ -110,6 +116,7 @@ export class ProxySyncEngine {
     const old = this.slices.get(key);
     if (old && JSON.stringify(old) === JSON.stringify(slice)) return;
     this.slices.set(key, slice);
+    this.indexSlice(key, old, slice);
     const trigger = Date.parse(slice.metadata.annotations?.[TRIGGER_TIME_ANNOTATION] ?? '');
     if (!Number.isNaN(trigger)) this.triggerTimes.push(trigger);
     this.noteEndpointChange(old, slice);
@@ -120,7 +127,37 @@ export class ProxySyncEngine {
     const old = this.slices.get(key);
     if (!old) return;
     this.slices.delete(key);
+    this.indexSlice(key, old, undefined);
     this.noteEndpointChange(old, undefined);
+  }
+
+  private indexSlice(
+    key: string,
+    old: EndpointSliceObject | undefined,
+    next: EndpointSliceObject | undefined,
+  ): void {
+    const before = old && sliceServiceKey(old);
+    if (before) this.slicesByService.get(before)?.delete(key);
+    const after = next && sliceServiceKey(next);
+    if (!after || !next) return;
+    let set = this.slicesByService.get(after);
+    if (!set) this.slicesByService.set(after, (set = new Map()));
+    set.set(key, next);
+  }
+
+  /** The model, rebuilding only the ports of changed services (all of them on a full sync). */
+  private model(changed: ReadonlySet<string>, full: boolean): ProxyModel {
+    const keys = full ? new Set([...this.services.keys(), ...this.portsByService.keys()]) : changed;
+    for (const key of keys) {
+      const svc = this.services.get(key);
+      if (!svc) {
+        this.portsByService.delete(key);
+        continue;
+      }
+      const slices = [...(this.slicesByService.get(key)?.values() ?? [])];
+      this.portsByService.set(key, buildServicePorts(svc, slices, this.o.node));
+    }
+    return assembleModel(this.o.node, this.portsByService.values());
   }
 
   private noteServiceChange(key: string): void {
@@ -135,7 +172,7 @@ export class ProxySyncEngine {
   ): void {
     this.metrics.endpointChanges.inc();
     for (const s of [old, next]) {
-      const svc = s && sliceService(s);
+      const svc = s && sliceServiceKey(s);
       if (svc) this.changed.add(svc);
     }
     this.requestSync();
@@ -234,15 +271,15 @@ export class ProxySyncEngine {
     this.triggerTimes = [];
 
     const renderStart = this.now();
-    const model = buildModel(
-      { services: [...this.services.values()], endpointSlices: [...this.slices.values()] },
-      this.o.node,
-    );
+    const model = this.model(changed, full);
     const out = renderIptables(model, {
       ...this.o.render,
       changedServices: full ? undefined : changed,
       existingNatChains: existing,
+      cache: this.fragments,
     });
+    const trim = !full && !periodic && (this.o.skipUnchangedTopLevel ?? true);
+    const text = trim ? dropUnchangedTopLevel(out.text, this.lastTopLevel) : out.text;
     const renderMs = this.now() - renderStart;
     this.largeClusterMode = out.largeClusterMode;
 
@@ -252,7 +289,7 @@ export class ProxySyncEngine {
         await applier.ensureCanaries();
         await applier.ensureJumpRules();
       }
-      await applier.restore(out.text);
+      await applier.restore(text);
     } catch (err) {
       const error = (err as Error).message;
       log('sync failed; next sync is a full one', { error, full });
@@ -284,7 +321,8 @@ export class ProxySyncEngine {
     if (full) this.lastFullSync = start;
     if (existing) this.lastCleanup = start;
     this.prevActive = out.activeNatChains;
-    this.recordMetrics(model, out, full, (end - start) / 1000, triggers, end);
+    this.lastTopLevel = topLevelContents(out.text);
+    this.recordMetrics(model, out, text, full, (end - start) / 1000, triggers, end);
     this.health.updated();
     await this.o.serviceHealth?.sync(serviceHealthStates(model));
 
@@ -292,13 +330,14 @@ export class ProxySyncEngine {
     this.prevModel = model;
     for (const e of await deleteConntrackEntries(this.o.exec, deletions))
       log('conntrack clean-up failed', { error: e });
-    log('synced', { full, bytes: out.text.length, renderMs, restoreMs, changed: changed.size });
-    return { ok: true, full, bytes: out.text.length, renderMs, restoreMs, deletedChains: out.deletedChains };
+    log('synced', { full, bytes: text.length, renderMs, restoreMs, changed: changed.size });
+    return { ok: true, full, bytes: text.length, renderMs, restoreMs, deletedChains: out.deletedChains };
   }
 
   private recordMetrics(
     model: ProxyModel,
     out: ReturnType<typeof renderIptables>,
+    text: string,
     full: boolean,
     seconds: number,
     triggers: number[],
@@ -310,7 +349,7 @@ export class ProxySyncEngine {
     m.lastSyncTimestamp.set(end / 1000);
     m.rulesTotal.set({ table: 'filter' }, out.ruleCounts.filter);
     m.rulesTotal.set({ table: 'nat' }, out.ruleCounts.nat);
-    const written = out.text.split('\n');
+    const written = text.split('\n');
     m.rulesLast.set(
       { table: 'filter' },
       written.indexOf('*nat') === -1 ? 0 : countRules(written.slice(0, written.indexOf('*nat'))),

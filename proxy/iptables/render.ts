@@ -20,7 +20,25 @@ export interface IptablesRenderOptions {
   existingNatChains?: Iterable<string>;
   /** Endpoint count above which per-endpoint comments are dropped (kube-proxy: 1000). */
   largeClusterThreshold?: number;
+  /**
+   * Rendered rules per service port, reused while the port (same model object) and the node
+   * context are unchanged, so a partial sync costs O(changed services).
+   */
+  cache?: FragmentCache;
 }
+
+/** The rules one service port contributes, split by where they go. */
+export interface PortFragment {
+  filter: string[];
+  /** KUBE-SERVICES / KUBE-NODEPORTS rules: rewritten on every sync. */
+  natTop: string[];
+  /** Chain lines and rules of the port's own chains: skipped by partial syncs when unchanged. */
+  chains: string[];
+  rules: string[];
+  active: string[];
+}
+
+export type FragmentCache = WeakMap<ServicePort, { context: string; fragment: PortFragment }>;
 
 export interface IptablesRender {
   /** The `iptables-restore --noflush` input. */
@@ -106,23 +124,32 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
     );
   }
 
+  const context: PortContext = {
+    large,
+    ifLocal,
+    ifNotLocal,
+    masqueradeAll: node.masqueradeAll,
+    localhostNodePorts: node.localhostNodePorts && opts.nfacct === true,
+    nodeIP,
+  };
+  const contextKey = JSON.stringify(context);
   for (const sp of model.ports) {
+    let fragment: PortFragment;
+    const cached = opts.cache?.get(sp);
+    if (cached && cached.context === contextKey) {
+      fragment = cached.fragment;
+    } else {
+      fragment = renderServicePort(sp, context);
+      opts.cache?.set(sp, { context: contextKey, fragment });
+    }
     const partialSkip = opts.changedServices !== undefined && !opts.changedServices.has(sp.service);
-    const natChains = partialSkip ? skippedChains : natChainsOut;
-    const natRules = partialSkip ? skippedRules : natRulesOut;
-    writeServicePort(sp, {
-      filterRules,
-      natTop: natRulesOut,
-      natChains,
-      natRules,
-      active,
-      large,
-      ifLocal,
-      ifNotLocal,
-      masqueradeAll: node.masqueradeAll,
-      localhostNodePorts: node.localhostNodePorts && opts.nfacct === true,
-      nodeIP,
-    });
+    for (const line of fragment.filter) filterRules.write(line);
+    for (const line of fragment.natTop) natRulesOut.write(line);
+    const chains = partialSkip ? skippedChains : natChainsOut;
+    const rules = partialSkip ? skippedRules : natRulesOut;
+    for (const line of fragment.chains) chains.write(line);
+    for (const line of fragment.rules) rules.write(line);
+    for (const chain of fragment.active) active.add(chain);
   }
 
   const deletedChains: string[] = [];
@@ -176,12 +203,6 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
 }
 
 interface PortContext {
-  filterRules: Sink;
-  /** Top-level nat chains (KUBE-SERVICES, KUBE-NODEPORTS): rewritten on every sync. */
-  natTop: Sink;
-  natChains: Sink;
-  natRules: Sink;
-  active: Set<string>;
   large: boolean;
   ifLocal: string;
   ifNotLocal: string;
@@ -194,7 +215,11 @@ function quoted(comment: string): string {
   return comment.includes(' ') ? `"${comment}"` : comment;
 }
 
-function writeServicePort(sp: ServicePort, c: PortContext): void {
+/** The rules of one service port, in kube-proxy's order within each destination. */
+function renderServicePort(sp: ServicePort, c: PortContext): PortFragment {
+  const f: PortFragment = { filter: [], natTop: [], chains: [], rules: [], active: [] };
+  const filterRules = { write: (l: string) => f.filter.push(l) };
+  const natTop = { write: (l: string) => f.natTop.push(l) };
   const spn = sp.name;
   const proto = sp.protocol.toLowerCase();
   const m = `-m ${proto} -p ${proto}`;
@@ -213,11 +238,11 @@ function writeServicePort(sp: ServicePort, c: PortContext): void {
 
   const sepChains = new Map<Endpoint, string>();
   for (const ep of sp.reachableEndpoints) sepChains.set(ep, endpointChain(sp, ep));
-  if (usesCluster) c.active.add(names.svc);
-  if (usesLocal) c.active.add(names.svl);
-  if (usesExt) c.active.add(names.ext);
-  if (usesFW) c.active.add(names.fw);
-  for (const chain of sepChains.values()) c.active.add(chain);
+  if (usesCluster) f.active.push(names.svc);
+  if (usesLocal) f.active.push(names.svl);
+  if (usesExt) f.active.push(names.ext);
+  if (usesFW) f.active.push(names.fw);
+  for (const chain of sepChains.values()) f.active.push(chain);
 
   let internalFilterTarget = '';
   let internalFilterComment = '';
@@ -240,23 +265,23 @@ function writeServicePort(sp: ServicePort, c: PortContext): void {
   const dst = (ip: string, port: number) => `${m} -d ${ip} --dport ${port}`;
 
   if (hasInternal) {
-    c.natTop.write(
+    natTop.write(
       `-A KUBE-SERVICES -m comment --comment "${spn} cluster IP" ${dst(sp.clusterIP, sp.port)} -j ${internalChain}`,
     );
   } else {
-    c.filterRules.write(
+    filterRules.write(
       `-A KUBE-SERVICES -m comment --comment ${internalFilterComment} ${dst(sp.clusterIP, sp.port)} -j ${internalFilterTarget}`,
     );
   }
 
   for (const ip of sp.externalIPs) {
     if (hasEndpoints) {
-      c.natTop.write(
+      natTop.write(
         `-A KUBE-SERVICES -m comment --comment "${spn} external IP" ${dst(ip, sp.port)} -j ${names.ext}`,
       );
     }
     if (!hasExternal) {
-      c.filterRules.write(
+      filterRules.write(
         `-A KUBE-EXTERNAL-SERVICES -m comment --comment ${externalFilterComment} ${dst(ip, sp.port)} -j ${externalFilterTarget}`,
       );
     }
@@ -264,19 +289,19 @@ function writeServicePort(sp: ServicePort, c: PortContext): void {
 
   for (const ip of sp.loadBalancerIPs) {
     if (hasEndpoints) {
-      c.natTop.write(
+      natTop.write(
         `-A KUBE-SERVICES -m comment --comment "${spn} loadbalancer IP" ${dst(ip, sp.port)} -j ${lbChain}`,
       );
     }
     if (usesFW) {
-      c.filterRules.write(
+      filterRules.write(
         `-A KUBE-PROXY-FIREWALL -m comment --comment "${spn} traffic not accepted by ${names.fw}" ${dst(ip, sp.port)} -j DROP`,
       );
     }
   }
   if (!hasExternal) {
     for (const ip of sp.loadBalancerIPs) {
-      c.filterRules.write(
+      filterRules.write(
         `-A KUBE-EXTERNAL-SERVICES -m comment --comment ${externalFilterComment} ${dst(ip, sp.port)} -j ${externalFilterTarget}`,
       );
     }
@@ -285,30 +310,30 @@ function writeServicePort(sp: ServicePort, c: PortContext): void {
   if (sp.nodePort !== 0) {
     if (hasEndpoints) {
       if (c.localhostNodePorts) {
-        c.natTop.write(
+        natTop.write(
           `-A KUBE-NODEPORTS -m comment --comment ${quoted(spn)} ${m} -d 127.0.0.0/8 --dport ${sp.nodePort} -m nfacct --nfacct-name ${LOCALHOST_NP_COUNTER} -j ${names.ext}`,
         );
       }
-      c.natTop.write(
+      natTop.write(
         `-A KUBE-NODEPORTS -m comment --comment ${quoted(spn)} ${m} --dport ${sp.nodePort} -j ${names.ext}`,
       );
     }
     if (!hasExternal) {
-      c.filterRules.write(
+      filterRules.write(
         `-A KUBE-EXTERNAL-SERVICES -m comment --comment ${externalFilterComment} -m addrtype --dst-type LOCAL ${m} --dport ${sp.nodePort} -j ${externalFilterTarget}`,
       );
     }
   }
 
   if (sp.healthCheckNodePort !== 0) {
-    c.filterRules.write(
+    filterRules.write(
       `-A KUBE-NODEPORTS -m comment --comment "${spn} health check node port" -m tcp -p tcp --dport ${sp.healthCheckNodePort} -j ACCEPT`,
     );
   }
 
   // Everything below lives in per-service chains, which a partial sync may skip.
-  const chains = c.natChains;
-  const rules = c.natRules;
+  const chains = { write: (l: string) => f.chains.push(l) };
+  const rules = { write: (l: string) => f.rules.push(l) };
 
   if (hasInternal) {
     const match = `-m comment --comment "${spn} cluster IP" ${dst(sp.clusterIP, sp.port)}`;
@@ -369,10 +394,11 @@ function writeServicePort(sp: ServicePort, c: PortContext): void {
     const recent = sp.affinitySeconds > 0 ? ` -m recent --name ${sep} --set` : '';
     rules.write(`-A ${sep}${svcComment}${recent} ${m} -j DNAT --to-destination ${endpointString(ep)}`);
   }
+  return f;
 }
 
 function writeEndpointRules(
-  rules: Sink,
+  rules: { write(line: string): void },
   sp: ServicePort,
   chain: string,
   endpoints: Endpoint[],

@@ -48,6 +48,11 @@ describe('validateObject: metadata', () => {
     expect(
       validate({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'x-', namespace: 'd' } }),
     ).toEqual([]);
+    expect(
+      fields(
+        validate({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'X_', namespace: 'd' } }),
+      ),
+    ).toEqual(['metadata.generateName']);
     const [bad] = validate({
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -288,6 +293,31 @@ describe('validateObject: Pod and templates', () => {
     ]);
     expect(causes.find((c) => c.field === 'spec.containers[1].name')?.message).toBe('Duplicate value: "web"');
     expect(fields(validate(pod({})))).toEqual(['spec.containers']);
+    const hostPorts = validate(
+      pod(
+        podSpec([
+          { name: 'a', image: 'x', ports: [{ containerPort: 80, hostPort: 8080 }] },
+          {
+            name: 'b',
+            image: 'x',
+            ports: [
+              { containerPort: 81, hostPort: 8080 },
+              { containerPort: 81, hostPort: 8080, protocol: 'UDP' },
+            ],
+          },
+        ]),
+      ),
+    );
+    expect(hostPorts).toEqual([
+      {
+        reason: 'FieldValueDuplicate',
+        field: 'spec.containers[1].ports[0].hostPort',
+        message: 'Duplicate value: "8080/TCP"',
+      },
+    ]);
+    expect(fields(validate(svc({ ports: [{ port: 80, appProtocol: 'bad proto' }] })))).toEqual([
+      'spec.ports[0].appProtocol',
+    ]);
   });
 
   it('allows only image and a few other changes to a pod spec', () => {

@@ -16,6 +16,11 @@ export function validateMetadata(
   const causes: FieldCause[] = [];
   const name = asStr(meta.name) ?? '';
   const generateName = asStr(meta.generateName) ?? '';
+  if (generateName !== '') {
+    // A prefix may end in '-': the server appends a random suffix to it.
+    const masked = generateName.endsWith('-') ? `${generateName.slice(0, -1)}a` : generateName;
+    causes.push(...each(META.child('generateName'), generateName, nameCheck(masked)));
+  }
   if (name === '') {
     if (generateName === '') causes.push(required(META.child('name'), 'name or generateName is required'));
   } else {

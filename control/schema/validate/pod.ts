@@ -62,6 +62,8 @@ function validateProbe(value: unknown, path: Path, kind: 'liveness' | 'readiness
 
 interface PodContext {
   portNames: Set<string>;
+  /** `<hostIP>/<hostPort>/<protocol>`: one host port serves one container of the pod. */
+  hostPorts: Set<string>;
   volumeNames: Set<string>;
   hostNetwork: boolean;
 }
@@ -91,6 +93,12 @@ function validateContainer(c: Obj, path: Path, ctx: PodContext, init: boolean): 
       causes.push(
         invalid(p.child('hostPort'), hostPort, 'must match `containerPort` when `hostNetwork` is true'),
       );
+    }
+    if (typeof hostPort === 'number' && hostPort !== 0) {
+      const hostKey = `${hostPort}/${asStr(port.protocol) ?? 'TCP'}`;
+      const key = `${asStr(port.hostIP) ?? ''}/${hostKey}`;
+      if (ctx.hostPorts.has(key)) causes.push(duplicate(p.child('hostPort'), hostKey));
+      ctx.hostPorts.add(key);
     }
     const proto = asStr(port.protocol);
     if (proto !== undefined && !PROTOCOLS.includes(proto))
@@ -125,11 +133,11 @@ function validateContainer(c: Obj, path: Path, ctx: PodContext, init: boolean): 
 
 /** PodSpec rules, for Pods and for pod templates. */
 export function validatePodSpec(value: unknown, path: Path, opts: { template: boolean }): FieldCause[] {
-  const spec = asObj(value);
-  if (!spec) return [required(path)];
+  const spec = asObj(value) ?? {};
   const causes: FieldCause[] = [];
   const ctx: PodContext = {
     portNames: new Set(),
+    hostPorts: new Set(),
     volumeNames: new Set(),
     hostNetwork: spec.hostNetwork === true,
   };

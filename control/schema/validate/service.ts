@@ -6,6 +6,7 @@ import {
   dns1123Subdomain,
   each,
   portName,
+  qualifiedName,
   validPort,
 } from './names.js';
 import { IP_DETAIL, asArr, asNum, asObj, asStr, isAnyIP, isCIDR, objects, type Obj } from './util.js';
@@ -32,6 +33,8 @@ function validatePorts(spec: Obj, type: string): FieldCause[] {
       if (names.has(name)) causes.push(duplicate(p.child('name'), name));
       names.add(name);
     }
+    const appProtocol = asStr(port.appProtocol);
+    if (appProtocol) causes.push(...each(p.child('appProtocol'), appProtocol, qualifiedName(appProtocol)));
     if (port.port === undefined) causes.push(required(p.child('port')));
     else if (!validPort(port.port)) causes.push(invalid(p.child('port'), port.port, PORT_RANGE));
     const target = port.targetPort;

@@ -75,10 +75,15 @@ export function apiGroup(group: string): object | undefined {
   return found ? { kind: 'APIGroup', apiVersion: 'v1', ...found } : undefined;
 }
 
-const subresourceKind = (info: ResourceInfo, sub: 'status' | 'scale') =>
+const subresourceKind = (info: ResourceInfo, sub: 'status' | 'scale' | 'binding') =>
   sub === 'scale'
     ? { group: 'autoscaling', version: 'v1', kind: 'Scale' }
-    : { group: info.group, version: info.version, kind: info.kind };
+    : sub === 'binding'
+      ? { group: '', version: 'v1', kind: 'Binding' }
+      : { group: info.group, version: info.version, kind: info.kind };
+
+/** pods/binding is create-only, as in kube-apiserver. */
+const subVerbs = (sub: string) => (sub === 'binding' ? ['create'] : SUB_VERBS);
 
 export function apiResourceList(group: string, version: string): object | undefined {
   const infos = RESOURCES.filter((r) => r.group === group && r.version === version);
@@ -102,7 +107,7 @@ export function apiResourceList(group: string, version: string): object | undefi
         namespaced: info.namespaced,
         ...(sub === 'scale' ? { group: k.group, version: k.version } : {}),
         kind: k.kind,
-        verbs: SUB_VERBS,
+        verbs: subVerbs(sub),
       });
     }
   }
@@ -139,7 +144,7 @@ export function aggregatedDiscovery(core: boolean, v: 'v2' | 'v2beta1'): object 
                 subresources: info.subresources.map((sub) => ({
                   subresource: sub,
                   responseKind: subresourceKind(info, sub),
-                  verbs: SUB_VERBS,
+                  verbs: subVerbs(sub),
                 })),
               }
             : {}),

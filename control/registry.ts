@@ -47,6 +47,19 @@ export interface SchemaHooks {
   }): KubeObject;
 }
 
+/**
+ * A stateful admission step run after validation (e.g. assigning Service ClusterIPs and
+ * NodePorts). It reserves what the object needs; the registry commits once the write is stored
+ * and rolls back when it is not. Throws ApiError (422) for requests it cannot satisfy.
+ */
+export interface Admission {
+  admit(
+    info: ResourceInfo,
+    object: KubeObject,
+    old: KubeObject | undefined,
+  ): { object: KubeObject; commit(): void; rollback(): void };
+}
+
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 export interface WriteOptions {
@@ -128,7 +141,27 @@ export class Registry {
     readonly store: Store,
     private readonly schema: SchemaHooks,
     private readonly now: () => Date,
+    private readonly admission?: Admission,
   ) {}
+
+  /** Runs the stateful admission step, if any, around a store write. */
+  private async reserveAndWrite<T>(
+    info: ResourceInfo,
+    object: KubeObject,
+    old: KubeObject | undefined,
+    write: (admitted: KubeObject) => Promise<T>,
+  ): Promise<T> {
+    if (!this.admission) return write(object);
+    const reservation = this.admission.admit(info, object, old);
+    try {
+      const result = await write(reservation.object);
+      reservation.commit();
+      return result;
+    } catch (err) {
+      reservation.rollback();
+      throw err;
+    }
+  }
 
   async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject> {
     const found = await this.store.get(storageKey(info, namespace, name));
@@ -295,21 +328,24 @@ export class Registry {
     };
     candidate = initialStatus(info, candidate);
     const { object, warnings } = this.admit(info, candidate, undefined, opts);
-    const stored = opts.managedFieldsDone
-      ? object
-      : this.schema.recordManagedFields({
-          info,
-          old: undefined,
-          updated: object,
-          manager: opts.fieldManager,
-          now,
-        });
-    try {
-      const sv = await this.store.create(storageKey(info, namespace, meta.name), stored);
-      return { object: sv.value as KubeObject, created: true, warnings };
-    } catch (err) {
-      throw mapStoreError(err, info, meta.name);
-    }
+    const name = meta.name;
+    return this.reserveAndWrite(info, object, undefined, async (admitted) => {
+      const stored = opts.managedFieldsDone
+        ? admitted
+        : this.schema.recordManagedFields({
+            info,
+            old: undefined,
+            updated: admitted,
+            manager: opts.fieldManager,
+            now,
+          });
+      try {
+        const sv = await this.store.create(storageKey(info, namespace, name), stored);
+        return { object: sv.value as KubeObject, created: true, warnings };
+      } catch (err) {
+        throw mapStoreError(err, info, name);
+      }
+    });
   }
 
   /**
@@ -420,35 +456,38 @@ export class Registry {
         ]);
       }
     }
-    const { object, warnings } = this.admit(info, candidate, live, opts);
-    if (specChanged(live, object)) metaOf(object).generation = (liveMeta.generation ?? 1) + 1;
-    const now = this.now();
-    const stored = opts.managedFieldsDone
-      ? object
-      : this.schema.recordManagedFields({
-          info,
-          old: live,
-          updated: object,
-          manager: opts.fieldManager,
-          now,
-          ...(opts.subresource ? { subresource: opts.subresource } : {}),
-        });
-    const key = storageKey(info, namespace, name);
-    if (noChange(live, stored)) return { object: live, created: false, warnings };
-    try {
-      if (
-        metaOf(stored).deletionTimestamp &&
-        (metaOf(stored).finalizers ?? []).length === 0 &&
-        !deletionBlocked(stored)
-      ) {
-        const sv = await this.store.delete(key, liveRevision);
+    const admitted = this.admit(info, candidate, live, opts);
+    const warnings = admitted.warnings;
+    return this.reserveAndWrite(info, admitted.object, live, async (object) => {
+      if (specChanged(live, object)) metaOf(object).generation = (liveMeta.generation ?? 1) + 1;
+      const now = this.now();
+      const stored = opts.managedFieldsDone
+        ? object
+        : this.schema.recordManagedFields({
+            info,
+            old: live,
+            updated: object,
+            manager: opts.fieldManager,
+            now,
+            ...(opts.subresource ? { subresource: opts.subresource } : {}),
+          });
+      const key = storageKey(info, namespace, name);
+      if (noChange(live, stored)) return { object: live, created: false, warnings };
+      try {
+        if (
+          metaOf(stored).deletionTimestamp &&
+          (metaOf(stored).finalizers ?? []).length === 0 &&
+          !deletionBlocked(stored)
+        ) {
+          const sv = await this.store.delete(key, liveRevision);
+          return { object: sv.value as KubeObject, created: false, warnings };
+        }
+        const sv = await this.store.update(key, stored, liveRevision);
         return { object: sv.value as KubeObject, created: false, warnings };
+      } catch (err) {
+        throw mapStoreError(err, info, name);
       }
-      const sv = await this.store.update(key, stored, liveRevision);
-      return { object: sv.value as KubeObject, created: false, warnings };
-    } catch (err) {
-      throw mapStoreError(err, info, name);
-    }
+    });
   }
 
   /**
@@ -665,7 +704,7 @@ function scopeToSubresource(
     else out.status = candidate.status;
     return out;
   }
-  if (subresource === 'scale') return candidate;
+  if (subresource === 'scale' || subresource === 'binding') return candidate;
   const out: KubeObject = { ...candidate };
   if (live.status === undefined) delete out.status;
   else out.status = live.status;

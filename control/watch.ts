@@ -6,15 +6,8 @@
  * that stop reading.
  */
 import type { ServerResponse } from 'node:http';
-import type {
-  CacheWatcher,
-  Store,
-  StoreError,
-  StoreEvent,
-  WatchCache,
-  WatchHandlers,
-  Watcher,
-} from './store/index.js';
+import { StoreError } from './store/index.js';
+import type { CacheWatcher, Store, StoreEvent, WatchCache, WatchHandlers, Watcher } from './store/index.js';
 import { apiVersionOf, type ResourceInfo } from './resources.js';
 import { ApiError, expired } from './status.js';
 import { metaOf, type KubeObject } from './objects.js';
@@ -131,7 +124,14 @@ export function serveWatch(cache: WatchCache, store: Store, res: ServerResponse,
     onError(error: StoreError) {
       if (closed) return;
       if (fromCache && error.code === 'Expired' && !delivered && from > 0) {
-        watcher = store.watch(w.prefix, from, handlers(false));
+        // Probe with a historical list first: an etcd watch at a compacted revision also breaks
+        // the client's other watches (etcd3's shared stream), a Range does not.
+        store.list(w.prefix, { revision: from, limit: 1 }).then(
+          () => {
+            if (!closed) watcher = store.watch(w.prefix, from, handlers(false));
+          },
+          (err: unknown) => handlers(false).onError(err instanceof StoreError ? err : error),
+        );
         return;
       }
       // A watcher cut off for being slow just ends, as kube-apiserver closes it; the client resumes.

@@ -7,11 +7,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseAccept, wantsTable } from '../accept.js';
 import { authorize, forbidden, type UserInfo, type Verb } from '../auth.js';
 import type { Extensions, IncludeObject } from '../extensions.js';
-import { metaOf, type KubeObject } from '../objects.js';
+import { metaOf, timestamp, type KubeObject } from '../objects.js';
 import type { FieldValidation, Registry, WriteOptions, WriteResult } from '../registry.js';
 import { apiVersionOf, type ResourceInfo } from '../resources.js';
 import { listPrefix, type ResourcePath } from '../routes.js';
-import { ApiError, badRequest, methodNotAllowed, successStatus } from '../status.js';
+import { ApiError, badRequest, conflict, invalid, methodNotAllowed, successStatus } from '../status.js';
 import { awaitRevision, serveWatch } from '../watch.js';
 import type { WatchCache } from '../store/index.js';
 import {
@@ -68,7 +68,7 @@ function verbOf(method: string, path: ResourcePath, q: Query): Verb {
       if (path.watchPrefix || truthy(q.watch)) return 'watch';
       return named ? 'get' : 'list';
     case 'POST':
-      if (named) throw methodNotAllowed(method);
+      if (named && path.subresource !== 'binding') throw methodNotAllowed(method);
       return 'create';
     case 'PUT':
       if (!named) throw methodNotAllowed(method);
@@ -163,6 +163,46 @@ function replicasFromScale(info: ResourceInfo, scale: KubeObject): number {
     );
   }
   return replicas;
+}
+
+/**
+ * pods/binding, as the scheduler uses it: sets spec.nodeName once and marks the pod
+ * scheduled; a pod already bound is a 409.
+ */
+async function bindPod(ctx: ResourceContext, path: ResourcePath, binding: KubeObject, opts: WriteOptions) {
+  const target = (binding as { target?: { kind?: string; name?: string } }).target;
+  const podName = path.name!;
+  if (!target?.name || (target.kind !== undefined && target.kind !== 'Node')) {
+    throw invalid('Binding', '', podName, [
+      { reason: 'FieldValueRequired', field: 'target.name', message: 'Required value: a Node to bind to' },
+    ]);
+  }
+  const stamp = timestamp(ctx.now());
+  await ctx.registry.mutate(
+    path.info,
+    path.namespace,
+    podName,
+    (live) => {
+      const spec = (live!.spec ?? {}) as { nodeName?: string };
+      if (spec.nodeName) {
+        throw conflict(path.info, podName, `pod ${podName} is already assigned to node "${spec.nodeName}"`);
+      }
+      const status = (live!.status ?? {}) as { conditions?: { type: string }[] };
+      const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+      return {
+        ...live!,
+        spec: { ...spec, nodeName: target.name },
+        status: {
+          ...status,
+          conditions: [
+            { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: stamp },
+            ...conditions,
+          ],
+        },
+      };
+    },
+    opts,
+  );
 }
 
 export async function handleResource(
@@ -273,6 +313,11 @@ export async function handleResource(
       return reply;
     }
     case 'create': {
+      if (path.subresource === 'binding') {
+        await bindPod(ctx, path, body!, writeOpts());
+        reply.code(201);
+        return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
+      }
       const result = await ctx.registry.create(info, path.namespace, body!, writeOpts());
       return respondWrite(result);
     }

@@ -46,7 +46,6 @@ type Reply = Buffer | null;
 const MAX_ENCODED = 50_000;
 /** CNAME chains longer than this are cut, as resolvers do. */
 const MAX_CHASE = 8;
-const METRIC_ZONE = '.';
 
 export class DnsHandler {
   private index: ZoneIndex | null = null;
@@ -67,6 +66,7 @@ export class DnsHandler {
       metrics.forwarded(upstreamLabel(u)),
     );
     objects.onChange(() => this.invalidate());
+    metrics.watchCache(() => this.cache.counts());
   }
 
   close(): void {
@@ -116,7 +116,7 @@ export class DnsHandler {
       return null;
     }
     const q = query.question;
-    this.metrics.request(METRIC_ZONE, transport, family, q.type);
+    this.metrics.request(transport, family, q.type);
     const limit =
       transport === 'tcp' ? 65535 : Math.max(CLASSIC_UDP_LIMIT, query.edns ? query.edns.udpSize : 0);
     if (query.edns && query.edns.version > 0) {
@@ -142,12 +142,15 @@ export class DnsHandler {
       const out = this.encoder.encode(this.base(query, RCODE.SERVFAIL, 0));
       return this.done(out, RCODE.SERVFAIL, 'kubernetes', q.type, start);
     }
-    const key = `${limit}|${query.edns ? (query.edns.dnssecOk ? 'D' : 'E') : 'N'}|${q.type}|${q.wire.toString('latin1')}`;
+    const key = `${limit}|${query.edns ? (query.edns.dnssecOk ? 'D' : 'E') : 'N'}|${q.type}|${q.name}`;
     const cached = this.encodedAnswers.get(key);
     if (cached) {
-      const out = Buffer.from(cached);
+      // Same answer, this client's ID, RD bit and spelling of the name (answers point at it).
+      const out = Buffer.allocUnsafe(cached.length);
+      cached.copy(out);
       out.writeUInt16BE(query.id, 0);
       out[2] = ((out[2] as number) & 0xfe) | ((query.flags >> 8) & 0x01);
+      q.wire.copy(out, HEADER_LEN);
       return this.done(out, (out[3] as number) & 0xf, 'kubernetes', q.type, start);
     }
     const found = lookup(index, q.name, q.type);
@@ -181,7 +184,7 @@ export class DnsHandler {
   }
 
   private done(out: Buffer, rcode: number, plugin: Plugin, qtype: number, start: number): Buffer {
-    this.metrics.response(METRIC_ZONE, rcode, plugin, qtype, (performance.now() - start) / 1000);
+    this.metrics.response(rcode, plugin, qtype, (performance.now() - start) / 1000);
     return out;
   }
 

@@ -6,6 +6,7 @@
  */
 import cluster from 'node:cluster';
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry } from 'prom-client';
 import type { DnsConfig } from './config.js';
 import { DnsHandler } from './handler.js';
@@ -122,33 +123,54 @@ function onSignals(stop: () => Promise<void>): void {
 }
 
 const READY_MESSAGE = 'klab-dns-ready';
+/** The primary hands its resolved configuration to workers through this variable. */
+export const WORKER_CONFIG_ENV = 'KLAB_DNS_WORKER_CONFIG';
 
 /** Runs the server until SIGTERM/SIGINT, in one process or as a primary with cluster workers. */
 export async function runDns(config: DnsConfig, log: Log): Promise<void> {
-  if (!config.objects) {
-    throw new Error('klab dns serve needs --objects FILE: the live API watch arrives with the kube/ client');
-  }
-  const objectsPath = config.objects;
-  if (config.workers > 1 && cluster.isPrimary) {
+  const objectsPath = requireObjects(config);
+  if (config.workers > 1) {
     // Fail here with the file's error rather than in every worker, forever re-forked.
     parseObjects(readFileSync(objectsPath, 'utf8'), objectsPath);
     await runPrimary(config, log);
     return;
   }
-  const worker = cluster.isWorker;
-  const dns = await startDns(config, { ops: !worker, exclusive: !worker });
-  if (worker) AggregatorRegistry.setRegistries([dns.metrics.registry]);
+  const dns = await startDns(config, { ops: true });
   const stopFeed = feedFromFile(objectsPath, dns.objects, log);
-  if (worker && dns.objects.synced) process.send?.(READY_MESSAGE);
-  log('info', 'serving', {
-    listen: `${config.listen.host}:${dns.port}`,
-    zone: config.zone,
-    upstreams: config.upstreams.map((u) => `${u.host}:${u.port}`),
-    worker: worker ? cluster.worker?.id : undefined,
-  });
+  logServing(config, dns.port, log);
   onSignals(async () => {
     stopFeed();
     await dns.close();
+  });
+}
+
+/** A cluster worker: the sockets are the primary's (shared), the ops endpoints are the primary's. */
+export async function runWorker(config: DnsConfig, log: Log): Promise<void> {
+  const objectsPath = requireObjects(config);
+  const dns = await startDns(config, { ops: false, exclusive: false });
+  AggregatorRegistry.setRegistries([dns.metrics.registry]);
+  const stopFeed = feedFromFile(objectsPath, dns.objects, log);
+  if (dns.objects.synced) process.send?.(READY_MESSAGE);
+  logServing(config, dns.port, log);
+  onSignals(async () => {
+    stopFeed();
+    await dns.close();
+  });
+}
+
+function requireObjects(config: DnsConfig): string {
+  if (!config.objects) {
+    throw new Error('klab dns serve needs --objects FILE: the live API watch arrives with the kube/ client');
+  }
+  return config.objects;
+}
+
+function logServing(config: DnsConfig, port: number, log: Log): void {
+  log('info', 'serving', {
+    listen: `${config.listen.host}:${port}`,
+    zone: config.zone,
+    upstreams: config.upstreams.map((u) => `${u.host}:${u.port}`),
+    worker: cluster.worker?.id,
   });
 }
 
@@ -156,8 +178,10 @@ async function runPrimary(config: DnsConfig, log: Log): Promise<void> {
   const ready = new Set<number>();
   const aggregator = new AggregatorRegistry();
   let stopping = false;
+  // Workers start from a small entry that loads only dns/, not the whole klab CLI.
+  cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), args: [] });
   const fork = (): void => {
-    const w = cluster.fork();
+    const w = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(config) });
     w.on('message', (m) => {
       if (m === READY_MESSAGE) ready.add(w.id);
     });
@@ -185,6 +209,15 @@ async function runPrimary(config: DnsConfig, log: Log): Promise<void> {
   onSignals(async () => {
     stopping = true;
     await ops.close();
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+    const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            w.once('exit', () => resolve());
+            w.kill('SIGTERM');
+          }),
+      ),
+    );
   });
 }

@@ -1,0 +1,339 @@
+/**
+ * DNS benchmark: dnsperf against klab's DNS server and against unbound serving an equivalent
+ * local zone, side by side in one run, for cluster names and for cached external names.
+ * Everything runs on loopback: the "internet" is a dns2 stub on 127.0.0.1, unbound runs from
+ * its own config in a temp dir (never the system's), and every process started is stopped.
+ *
+ *   node dist/bench/dns.js [--services 10000] [--duration 8] [--workers 2] [--outstanding 200]
+ */
+import type { ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Command } from 'commander';
+import { startUpstreamStub } from '../dns/upstream-stub.js';
+import { CLASS_IN, Encoder, FLAG, TYPE, nameToWire } from '../dns/wire.js';
+
+const run = promisify(execFile);
+const KLAB = fileURLToPath(new URL('../klab.js', import.meta.url));
+const EXTERNAL_NAMES = 200;
+
+interface Options {
+  services: number;
+  duration: number;
+  workers: number;
+  outstanding: number;
+  clients: number;
+}
+
+interface Result {
+  qps: number;
+  avgMs: number;
+  p99Ms: number;
+  lost: number;
+}
+
+function serviceIP(i: number): string {
+  // 10.100.0.0/16 sits inside the default service CIDR 10.96.0.0/12.
+  return `10.100.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+}
+
+function objectsYaml(services: number): string {
+  const docs: string[] = [];
+  for (let i = 0; i < services; i++) {
+    docs.push(
+      `kind: Service\nmetadata: {name: svc-${i}, namespace: bench}\n` +
+        `spec: {clusterIP: ${serviceIP(i)}, ports: [{name: http, port: 80, protocol: TCP}]}`,
+    );
+  }
+  return docs.join('\n---\n');
+}
+
+/** The cluster workload: A, SRV and PTR hits, plus NXDOMAIN and NODATA, as in the reference. */
+function clusterQueries(services: number): { lines: string[]; unboundData: string[] } {
+  const lines: string[] = [];
+  const data: string[] = [];
+  const picked = Math.min(services, 1000);
+  for (let k = 0; k < picked; k++) {
+    const i = Math.floor((k * services) / picked);
+    const name = `svc-${i}.bench.svc.cluster.local`;
+    lines.push(`${name} A`);
+    if (k % 4 === 0) lines.push(`_http._tcp.${name} SRV`);
+    if (k % 4 === 1) lines.push(`${serviceIP(i).split('.').reverse().join('.')}.in-addr.arpa PTR`);
+    if (k % 4 === 2) lines.push(`missing-${i}.bench.svc.cluster.local A`);
+    if (k % 4 === 3) lines.push(`${name} AAAA`);
+  }
+  for (let i = 0; i < services; i++) {
+    const name = `svc-${i}.bench.svc.cluster.local`;
+    data.push(`local-data: "${name}. 30 IN A ${serviceIP(i)}"`);
+    data.push(`local-data: "_http._tcp.${name}. 30 IN SRV 0 100 80 ${name}."`);
+    data.push(`local-data-ptr: "${serviceIP(i)} 30 ${name}."`);
+  }
+  return { lines, unboundData: data };
+}
+
+function unboundConf(dir: string, port: number, upstreamPort: number, data: string[]): string {
+  return [
+    'server:',
+    `  interface: 127.0.0.1@${port}`,
+    `  port: ${port}`,
+    '  num-threads: 2',
+    '  do-daemonize: no',
+    '  do-ip6: no',
+    '  username: ""',
+    '  chroot: ""',
+    `  directory: "${dir}"`,
+    '  pidfile: ""',
+    '  use-syslog: no',
+    '  logfile: ""',
+    '  verbosity: 0',
+    '  module-config: "iterator"',
+    '  access-control: 127.0.0.0/8 allow',
+    '  do-not-query-localhost: no',
+    '  msg-cache-size: 32m',
+    '  rrset-cache-size: 32m',
+    '  local-zone: "cluster.local." static',
+    '  local-data: "cluster.local. 30 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 30"',
+    '  local-zone: "100.10.in-addr.arpa." static',
+    ...data.map((d) => `  ${d}`),
+    'forward-zone:',
+    '  name: "."',
+    `  forward-addr: 127.0.0.1@${upstreamPort}`,
+    'remote-control:',
+    '  control-enable: no',
+    '',
+  ].join('\n');
+}
+
+/** A free UDP port on loopback (bound and released; good enough for a benchmark). */
+async function freePort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function answers(port: number, name: string): Promise<boolean> {
+  const s = dgram.createSocket('udp4');
+  try {
+    const q = new Encoder().encode({
+      id: 99,
+      flags: FLAG.RD,
+      question: { wire: nameToWire(name), name, type: TYPE.A, class: CLASS_IN },
+      answers: [],
+      authority: [],
+      additional: [],
+      opt: null,
+    });
+    return await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 300);
+      s.on('message', (m) => {
+        clearTimeout(t);
+        resolve(((m[3] as number) & 0xf) === 0);
+      });
+      s.send(q, port, '127.0.0.1');
+    });
+  } finally {
+    s.close();
+  }
+}
+
+async function waitAnswering(port: number, name: string, what: string, proc: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited with code ${proc.exitCode}`);
+    if (await answers(port, name)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not answer ${name} within 60 s`);
+}
+
+async function dnsperf(port: number, file: string, opts: Options, seconds: number, verbose: boolean) {
+  const args = ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds)];
+  args.push('-c', String(opts.clients), '-T', '1', '-q', String(opts.outstanding));
+  if (verbose) args.push('-v');
+  const { stdout } = await run('dnsperf', args, { maxBuffer: 1024 * 1024 * 1024 });
+  return stdout;
+}
+
+async function measure(port: number, file: string, opts: Options): Promise<Result> {
+  const out = await dnsperf(port, file, opts, opts.duration, false);
+  const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const avg = Number(/Average Latency \(s\):\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1] ?? NaN);
+  // p99 from a shorter verbose run: dnsperf prints one line per query with its latency.
+  const verbose = await dnsperf(port, file, opts, Math.max(2, Math.round(opts.duration / 3)), true);
+  const lat: number[] = [];
+  for (const m of verbose.matchAll(/^> \S+ .* ([\d.]+)$/gm)) lat.push(Number(m[1]));
+  lat.sort((a, b) => a - b);
+  const p99 = lat.length > 0 ? (lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] as number) : NaN;
+  return { qps, avgMs: avg * 1000, p99Ms: p99 * 1000, lost };
+}
+
+function rssMB(pid: number): number {
+  const pids = [pid];
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    if (children) pids.push(...children.split(/\s+/).map(Number));
+  } catch {
+    // The process is gone; its RSS is zero.
+  }
+  let kb = 0;
+  for (const p of pids) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      kb += Number(m?.[1] ?? 0);
+    } catch {
+      // Exited between listing and reading.
+    }
+  }
+  return kb / 1024;
+}
+
+function stop(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.pid === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      proc.kill('SIGKILL');
+      resolve();
+    }, 5000);
+    proc.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    proc.kill('SIGTERM');
+  });
+}
+
+async function main(opts: Options): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'klab-dns-bench-'));
+  const externals: Record<string, string[]> = {};
+  for (let i = 0; i < EXTERNAL_NAMES; i++) externals[`ext-${i}.example.test`] = [`192.0.2.${(i % 250) + 1}`];
+  const stub = await startUpstreamStub({ origin: 'example.test', a: externals, ttl: 3600, negativeTtl: 300 });
+  let klab: ChildProcess | undefined;
+  let unbound: ChildProcess | undefined;
+  try {
+    const objects = join(dir, 'objects.yaml');
+    writeFileSync(objects, objectsYaml(opts.services));
+    const cluster = clusterQueries(opts.services);
+    const clusterFile = join(dir, 'cluster.txt');
+    writeFileSync(clusterFile, `${cluster.lines.join('\n')}\n`);
+    const externalFile = join(dir, 'external.txt');
+    writeFileSync(
+      externalFile,
+      `${Object.keys(externals)
+        .map((n) => `${n} A`)
+        .join('\n')}\n`,
+    );
+
+    const klabPort = await freePort();
+    klab = spawn(
+      process.execPath,
+      [
+        KLAB,
+        'dns',
+        'serve',
+        '--listen',
+        `127.0.0.1:${klabPort}`,
+        '--objects',
+        objects,
+        '--upstream',
+        `127.0.0.1:${stub.port}`,
+        '--workers',
+        String(opts.workers),
+        '--ops-host',
+        '127.0.0.1',
+        '--health-port',
+        '0',
+        '--ready-port',
+        '0',
+        '--metrics-port',
+        '0',
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    const unboundPort = await freePort();
+    const conf = join(dir, 'unbound.conf');
+    writeFileSync(conf, unboundConf(dir, unboundPort, stub.port, cluster.unboundData));
+    unbound = spawn('unbound', ['-d', '-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+    await waitAnswering(klabPort, 'svc-0.bench.svc.cluster.local', 'klab dns', klab);
+    await waitAnswering(unboundPort, 'svc-0.bench.svc.cluster.local', 'unbound', unbound);
+    // Warm both caches with every external name once, so the external run measures cache hits.
+    for (const port of [klabPort, unboundPort]) {
+      await run('dnsperf', [
+        '-s',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-d',
+        externalFile,
+        '-n',
+        '1',
+        '-q',
+        '10',
+      ]);
+    }
+    const rows: [string, Result, Result][] = [];
+    for (const [label, file] of [
+      ['cluster names', clusterFile],
+      ['cached external names', externalFile],
+    ] as const) {
+      const k = await measure(klabPort, file, opts);
+      const u = await measure(unboundPort, file, opts);
+      rows.push([label, k, u]);
+    }
+    const klabRss = rssMB(klab.pid as number);
+    const unboundRss = rssMB(unbound.pid as number);
+
+    const f = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+    console.log(
+      `\nklab dns (${opts.workers} worker${opts.workers > 1 ? 's' : ''}) vs unbound 2 threads; ` +
+        `${opts.services} services; dnsperf -c ${opts.clients} -q ${opts.outstanding} -l ${opts.duration}; loopback\n`,
+    );
+    const header = ['workload', 'server', 'QPS', 'avg ms', 'p99 ms', 'lost', 'QPS ratio'];
+    const table: string[][] = [header];
+    for (const [label, k, u] of rows) {
+      table.push([label, 'klab', f(k.qps), f(k.avgMs, 2), f(k.p99Ms, 2), f(k.lost), f(k.qps / u.qps, 2)]);
+      table.push([label, 'unbound', f(u.qps), f(u.avgMs, 2), f(u.p99Ms, 2), f(u.lost), '1.00']);
+    }
+    const widths = header.map((_, i) => Math.max(...table.map((r) => (r[i] as string).length)));
+    for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
+    console.log(`\nRSS: klab ${f(klabRss, 1)} MB (all processes), unbound ${f(unboundRss, 1)} MB`);
+    console.log(
+      'Anchors: CoreDNS ~33.7k QPS on 2 vCPUs; goal >= 0.8x unbound QPS, RSS <= 100 MB at 10k services.',
+    );
+  } finally {
+    await stop(klab);
+    await stop(unbound);
+    await stub.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const program = new Command('dns-bench')
+  .option('--services <n>', 'services in the cluster zone', '10000')
+  .option('--duration <s>', 'seconds per measured dnsperf run', '8')
+  .option('--workers <n>', 'klab dns worker processes', '2')
+  .option('--outstanding <n>', 'dnsperf outstanding queries (-q)', '200')
+  .option('--clients <n>', 'dnsperf clients (-c)', '4')
+  .action(async (o: Record<string, string>) => {
+    const num = (k: string): number => {
+      const n = Number(o[k]);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--${k} must be a positive integer, got ${o[k]}`);
+      return n;
+    };
+    await main({
+      services: num('services'),
+      duration: num('duration'),
+      workers: num('workers'),
+      outstanding: num('outstanding'),
+      clients: num('clients'),
+    });
+  });
+
+await program.parseAsync(process.argv);

@@ -7,9 +7,15 @@ import type { SchemaNode } from './types.js';
 export const resolveDefinition = createResolver(DEFINITIONS);
 
 /** The component name of a served kind; throws if a resource in RESOURCES has no schema. */
+const names = new Map<string, string>();
+
 export function definitionNameFor(info: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): string {
+  const key = `${apiVersionOf(info)} ${info.kind}`;
+  const cached = names.get(key);
+  if (cached) return cached;
   const name = definitionNameOf(info.group, info.version, info.kind);
-  if (!name) throw new Error(`no schema definition for ${apiVersionOf(info)} ${info.kind}`);
+  if (!name) throw new Error(`no schema definition for ${key}`);
+  names.set(key, name);
   return name;
 }
 

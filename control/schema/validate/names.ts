@@ -12,7 +12,9 @@ const DNS1123_SUBDOMAIN = new RegExp(`^${LABEL}(\\.${LABEL})*$`);
 const DNS1035 = '[a-z]([-a-z0-9]*[a-z0-9])?';
 const DNS1035_LABEL = new RegExp(`^${DNS1035}$`);
 const QUALIFIED_NAME = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
+const QUALIFIED_NAME_RE = new RegExp(`^${QUALIFIED_NAME}$`);
 const LABEL_VALUE = '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?';
+const LABEL_VALUE_RE = new RegExp(`^${LABEL_VALUE}$`);
 
 const regexDetail = (what: string, examples: string[], regex: string): string =>
   `${what} (e.g. ${examples.map((e) => `'${e}'`).join(',  or ')}, regex used for validation is '${regex}')`;
@@ -85,7 +87,7 @@ export function qualifiedName(value: string): string[] {
   }
   if (name.length === 0) errs.push('name part must be non-empty');
   else if (name.length > 63) errs.push(`name part ${tooLongDetail(63)}`);
-  if (name.length > 0 && !new RegExp(`^${QUALIFIED_NAME}$`).test(name)) {
+  if (name.length > 0 && !QUALIFIED_NAME_RE.test(name)) {
     errs.push(
       regexDetail(
         "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
@@ -100,7 +102,7 @@ export function qualifiedName(value: string): string[] {
 export function labelValue(value: string): string[] {
   const errs: string[] = [];
   if (value.length > 63) errs.push(tooLongDetail(63));
-  if (!new RegExp(`^${LABEL_VALUE}$`).test(value)) {
+  if (!LABEL_VALUE_RE.test(value)) {
     errs.push(
       regexDetail(
         "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",

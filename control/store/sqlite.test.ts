@@ -63,6 +63,33 @@ describe('SqliteStore specifics', () => {
     expect(revs).toEqual([...Array(30).keys()].map((i) => i + 2));
   });
 
+  it('commits writes of one turn together, a refused one leaving the others intact', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 's.db');
+    const s = open(path);
+    const results = await Promise.allSettled([
+      s.create('/registry/a', svc('a')),
+      s.create('/registry/a', svc('again')),
+      s.update('/registry/missing', svc('m')),
+      s.create('/registry/b', svc('b')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect(
+      results.map((r) => (r.status === 'rejected' ? (r.reason as StoreError).code : r.value.modRevision)),
+    ).toEqual([2, 'AlreadyExists', 'NotFound', 3]);
+    const pending = s.create('/registry/c', svc('c'));
+    await s.close();
+    expect((await pending).modRevision).toBe(4);
+    const again = open(path);
+    expect((await again.list('/registry/')).items.map((i) => [i.key, i.modRevision])).toEqual([
+      ['/registry/a', 2],
+      ['/registry/b', 3],
+      ['/registry/c', 4],
+    ]);
+    expect(await again.currentRevision()).toBe(4);
+  });
+
   it('keeps the compacted revision across a restart', async () => {
     const dir = tempDir();
     dirs.push(dir);

@@ -19,7 +19,10 @@ import type {
  * - `current` holds the live state, so lists and gets are primary-key range scans;
  * - `events` is the change log (one row per revision) that watches replay and historical lists
  *   rewind through; compaction is one DELETE of its oldest rows.
- * `meta` holds the revision counter and the compacted revision, so both survive restarts.
+ * `meta` holds the compacted revision. The current revision is the newest event's (compaction
+ * keeps the event at the compacted revision), so a write touches no extra row for it, and the
+ * log has no secondary index: replays and rewinds scan it by revision, which compaction bounds.
+ * Fewer pages per commit is what keeps synchronous=FULL commits short.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -37,8 +40,7 @@ CREATE TABLE IF NOT EXISTS events (
   prev TEXT,
   prev_rev INTEGER
 );
-CREATE INDEX IF NOT EXISTS events_key_rev ON events (key, rev);
-INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 1), ('compacted', 0);
+INSERT OR IGNORE INTO meta (name, value) VALUES ('compacted', 0);
 `;
 
 interface CurrentRow {
@@ -53,6 +55,17 @@ interface EventRow {
   type: WatchEventType;
   value: string;
   prev: string | null;
+}
+
+interface Change {
+  stored: StoredValue;
+  event: EventRow;
+}
+
+interface PendingWrite {
+  change: () => Change;
+  resolve: (stored: StoredValue) => void;
+  reject: (error: unknown) => void;
 }
 
 export interface SqliteStoreOptions {
@@ -74,6 +87,9 @@ export class SqliteStore implements Store {
   private readonly replayBatch: number;
   private closed = false;
   private revision: number;
+  private readonly transaction: Database.Transaction<(body: () => undefined) => undefined>;
+  private readonly savepoint: Database.Transaction<(change: () => Change) => Change>;
+  private pending: PendingWrite[] = [];
   private compacted: number;
 
   private readonly stmt: {
@@ -110,9 +126,13 @@ export class SqliteStore implements Store {
         cause: error,
       });
     }
+    this.transaction = this.db.transaction((body) => body());
+    // Called inside `transaction`, better-sqlite3 runs this one as a SAVEPOINT.
+    this.savepoint = this.db.transaction((change) => change());
     const meta = this.db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE name = ?');
-    this.revision = meta.get('revision')?.value ?? 1;
     this.compacted = meta.get('compacted')?.value ?? 0;
+    const newest = this.db.prepare<[], { rev: number | null }>('SELECT MAX(rev) AS rev FROM events').get();
+    this.revision = Math.max(1, this.compacted, newest?.rev ?? 0);
     this.stmt = {
       getCurrent: this.db.prepare('SELECT key, value, mod_rev FROM current WHERE key = ?'),
       insertCurrent: this.db.prepare(
@@ -292,22 +312,65 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Writes already accepted are committed (and acknowledged) before the file closes.
+    this.flush();
     const error = new StoreError('Unavailable', `sqlite store ${this.path} is closed`);
     for (const watcher of [...this.watchers]) watcher.fail(error);
     this.db.close();
   }
 
-  private write(change: () => { stored: StoredValue; event: EventRow }): StoredValue {
-    const { stored, event } = this.db
-      .transaction(() => {
-        const result = change();
-        this.stmt.setMeta.run(result.event.rev, 'revision');
-        return result;
-      })
-      .immediate();
-    this.revision = event.rev;
-    this.notify(event);
-    return stored;
+  /**
+   * Group commit: changes requested in the same event-loop turn share one transaction, so one
+   * fsync acknowledges them all (a synchronous fsync blocks the whole process). Each change runs
+   * in its own savepoint, so a refused one (Conflict, NotFound, …) leaves the others intact.
+   */
+  private write(change: () => Change): Promise<StoredValue> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ change, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const outcomes: (Change | { error: unknown })[] = [];
+    const before = this.revision;
+    try {
+      this.transaction.immediate(() => {
+        for (const op of batch) {
+          try {
+            const done = this.savepoint(op.change);
+            this.revision = done.event.rev;
+            outcomes.push(done);
+          } catch (error) {
+            outcomes.push({ error });
+          }
+        }
+        return undefined;
+      });
+    } catch (error) {
+      this.revision = before;
+      const failure = new StoreError(
+        'Unavailable',
+        `sqlite store ${this.path}: commit failed: ${String(error)}`,
+        {
+          cause: error,
+        },
+      );
+      for (const op of batch) op.reject(failure);
+      return;
+    }
+    for (const [i, op] of batch.entries()) {
+      const outcome = outcomes[i] as Change | { error: unknown };
+      if ('error' in outcome) {
+        op.reject(outcome.error);
+      } else {
+        this.notify(outcome.event);
+        op.resolve(outcome.stored);
+      }
+    }
   }
 
   private notify(row: EventRow): void {

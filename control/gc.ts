@@ -145,13 +145,19 @@ export class GarbageCollector {
   }
 
   private async checkOwners(uid: string, node: Node): Promise<void> {
+    // The graph may lag behind storage (an orphaning may just have removed the reference), so
+    // decide on the object as stored now.
+    const live = await this.registry.find(node.info, node.namespace, node.name);
+    const meta = live ? metaOf(live) : undefined;
+    if (!meta || meta.uid !== uid || meta.deletionTimestamp) return;
+    const owners = meta.ownerReferences ?? [];
     const absent: string[] = [];
-    for (const ref of node.owners) if (!(await this.ownerExists(node, ref))) absent.push(ref.uid);
+    for (const ref of owners) if (!(await this.ownerExists(node, ref))) absent.push(ref.uid);
     if (absent.length === 0) return;
-    if (absent.length === node.owners.length) {
+    if (absent.length === owners.length) {
       await this.registry.delete(node.info, node.namespace, node.name, {
         propagationPolicy: 'Background',
-        preconditions: { uid },
+        preconditions: { uid, resourceVersion: meta.resourceVersion },
       });
       return;
     }
@@ -159,13 +165,13 @@ export class GarbageCollector {
       node.info,
       node.namespace,
       node.name,
-      (live) => {
-        const meta = metaOf(live!);
+      (current) => {
+        const m = metaOf(current!);
         return {
-          ...live!,
+          ...current!,
           metadata: {
-            ...meta,
-            ownerReferences: (meta.ownerReferences ?? []).filter((r) => !absent.includes(r.uid)),
+            ...m,
+            ownerReferences: (m.ownerReferences ?? []).filter((r) => !absent.includes(r.uid)),
           },
         };
       },

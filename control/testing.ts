@@ -121,7 +121,12 @@ export async function apiRequest(
         ca,
         headers: {
           ...(req.token ? { Authorization: `Bearer ${req.token}` } : {}),
-          ...(payload !== undefined ? { 'Content-Type': req.contentType ?? 'application/json' } : {}),
+          ...(payload !== undefined
+            ? {
+                'Content-Type': req.contentType ?? 'application/json',
+                'Content-Length': Buffer.byteLength(payload),
+              }
+            : {}),
           Accept: req.accept ?? 'application/json',
         },
       },

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -56,6 +56,19 @@ async function must(cmd: string, ...args: string[]): Promise<void> {
   if (out.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${out.stderr}`);
 }
 
+/** USER_HZ: the unit of /proc/PID/stat times on Linux. */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU time (user+sys, ms) of every child this process has waited for, from /proc/self/stat;
+ * unlike wall time it barely depends on how busy the machine is.
+ */
+function childCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[13]) + Number(fields[14]);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
 /** Wall time of one plugin call, from spawn to exit. */
 function timed(exe: string, env: Record<string, string>, conf: unknown): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -80,15 +93,25 @@ function quantile(sorted: number[], q: number): number {
 interface Stats {
   median: number;
   p99: number;
+  cpu: number;
 }
 
-function stats(samples: number[]): Stats {
+function stats(samples: number[], cpu: number[] = []): Stats {
   const s = [...samples].sort((a, b) => a - b);
-  return { median: quantile(s, 0.5), p99: quantile(s, 0.99) };
+  return {
+    median: quantile(s, 0.5),
+    p99: quantile(s, 0.99),
+    cpu: cpu.reduce((a, b) => a + b, 0) / (cpu.length || 1),
+  };
 }
 
 async function measure(plugins: Plugin[], ipMasq: boolean): Promise<Map<string, { add: Stats; del: Stats }>> {
-  const samples = new Map(plugins.map((p) => [p.label, { add: [] as number[], del: [] as number[] }]));
+  const samples = new Map(
+    plugins.map((p) => [
+      p.label,
+      { add: [] as number[], del: [] as number[], addCpu: [] as number[], delCpu: [] as number[] },
+    ]),
+  );
   const warmup = 2;
   for (let i = 0; i < RUNS + warmup; i++) {
     // Alternate who goes first so neither always runs on a warmer cache.
@@ -104,18 +127,26 @@ async function measure(plugins: Plugin[], ipMasq: boolean): Promise<Map<string, 
           CNI_PATH: REF_DIR,
         };
         const conf = p.conf(ipMasq);
+        const cpu0 = childCpuMs();
         const add = await timed(p.exe, { ...env, CNI_COMMAND: 'ADD' }, conf);
+        const cpu1 = childCpuMs();
         const del = await timed(p.exe, { ...env, CNI_COMMAND: 'DEL' }, conf);
-        if (i >= warmup) {
-          samples.get(p.label)?.add.push(add);
-          samples.get(p.label)?.del.push(del);
+        const cpu2 = childCpuMs();
+        const s = samples.get(p.label);
+        if (s && i >= warmup) {
+          s.add.push(add);
+          s.del.push(del);
+          s.addCpu.push(cpu1 - cpu0);
+          s.delCpu.push(cpu2 - cpu1);
         }
       } finally {
         await run('ip', ['netns', 'del', netns]);
       }
     }
   }
-  return new Map([...samples].map(([k, v]) => [k, { add: stats(v.add), del: stats(v.del) }]));
+  return new Map(
+    [...samples].map(([k, v]) => [k, { add: stats(v.add, v.addCpu), del: stats(v.del, v.delCpu) }]),
+  );
 }
 
 async function startupFloor(exe: string): Promise<number> {
@@ -178,7 +209,7 @@ async function main(): Promise<void> {
       if (ref && klab) {
         const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`.padStart(8);
         console.log(
-          `${variant.padEnd(14)}${'ratio klab/reference'.padEnd(30)}${ratio(klab.add.median, ref.add.median)}${ratio(klab.add.p99, ref.add.p99)}${ratio(klab.del.median, ref.del.median)}${ratio(klab.del.p99, ref.del.p99)}`,
+          `${variant.padEnd(14)}${'ratio klab/reference'.padEnd(30)}${ratio(klab.add.median, ref.add.median)}${ratio(klab.add.p99, ref.add.p99)}${ratio(klab.del.median, ref.del.median)}${ratio(klab.del.p99, ref.del.p99)}${ratio(klab.add.cpu, ref.add.cpu)}${ratio(klab.del.cpu, ref.del.cpu)}`,
         );
       }
     }

@@ -23,7 +23,7 @@ export class CniError extends Error {
     super(msg);
   }
 
-  toJSON(cniVersion: string): { cniVersion: string; code: number; msg: string; details?: string } {
+  toWire(cniVersion: string): { cniVersion: string; code: number; msg: string; details?: string } {
     return {
       cniVersion,
       code: this.code,

@@ -10,7 +10,7 @@ async function main(): Promise<Reply> {
     stdin = readFileSync(0, 'utf8');
   } catch (err) {
     const e = new CniError(CniCode.IoFailure, `reading stdin: ${(err as Error).message}`);
-    return { stdout: JSON.stringify(e.toJSON(LATEST_VERSION)), exitCode: 1 };
+    return { stdout: JSON.stringify(e.toWire(LATEST_VERSION)), exitCode: 1 };
   }
   return invoke(process.env, stdin);
 }

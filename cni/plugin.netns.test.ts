@@ -62,11 +62,16 @@ function conf(
 
 interface Call {
   code: number;
-  out: Record<string, unknown> & Result;
+  out: Record<string, unknown> & Partial<Result>;
   raw: string;
 }
 
-async function cni(command: string, vars: Record<string, string>, stdin: unknown): Promise<Call> {
+async function cni(
+  command: string,
+  vars: Record<string, string>,
+  stdin: unknown,
+  killAfterMs?: number,
+): Promise<Call> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin',
     CNI_COMMAND: command,
@@ -81,8 +86,18 @@ async function cni(command: string, vars: Record<string, string>, stdin: unknown
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout }));
     child.stdin.end(text);
+    // ip netns exec execs the plugin in place, so this pid is the plugin itself.
+    if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
   });
-  return { code: out.code, out: out.stdout.trim() ? JSON.parse(out.stdout) : {}, raw: out.stdout };
+  const parsed = (): Call['out'] => {
+    try {
+      return out.stdout.trim() ? JSON.parse(out.stdout) : {};
+    } catch {
+      if (killAfterMs === undefined) throw new Error(`not JSON: ${out.stdout}`);
+      return {};
+    }
+  };
+  return { code: out.code, out: parsed(), raw: out.stdout };
 }
 
 const pod = (netns: string, containerId: string, ifname = 'eth0') => ({
@@ -344,4 +359,35 @@ describe('klab-bridge in namespaces', () => {
     expect((await cni('DEL', pod(p, 'tiny'), tiny)).code).toBe(0);
     expect((await cni('STATUS', {}, tiny)).code).toBe(0);
   });
+
+  it('a plugin killed at any point never hands an address out twice, and DEL cleans up after it', async () => {
+    const before = leases();
+    const killed = await Promise.all(Array.from({ length: 5 }, () => newPod()));
+    await Promise.all(killed.map((p, i) => cni('ADD', pod(p, `kill${i}`), conf(), 30 + i * 250)));
+    // The lock and store must still work for the next pods, whatever the killed ones left.
+    const live = await Promise.all(Array.from({ length: 5 }, () => newPod()));
+    const adds = await Promise.all(live.map((p, i) => cni('ADD', pod(p, `live${i}`), conf())));
+    expect(adds.map((r) => r.code)).toEqual(Array(5).fill(0));
+    const seen = new Map<string, string>();
+    for (const p of [...killed, ...live]) {
+      const links = JSON.parse((await run('ip', ['-n', p, '-j', 'addr', 'show'])).stdout) as {
+        addr_info: { family: string; local: string }[];
+      }[];
+      for (const a of links
+        .flatMap((l) => l.addr_info)
+        .filter((x) => x.family === 'inet' && x.local !== '127.0.0.1')) {
+        expect(seen.get(a.local), `${a.local} is in ${p} and ${seen.get(a.local)}`).toBeUndefined();
+        seen.set(a.local, p);
+        expect(leases()).toContain(a.local);
+      }
+    }
+    const dels = await Promise.all([
+      ...killed.map((p, i) => cni('DEL', pod(p, `kill${i}`), conf())),
+      ...live.map((p, i) => cni('DEL', pod(p, `live${i}`), conf())),
+    ]);
+    expect(dels.map((r) => r.code)).toEqual(Array(10).fill(0));
+    expect(leases()).toEqual(before);
+    const links = await nodeLinks();
+    for (let i = 0; i < 5; i++) expect(links).not.toContain(vethName(`kill${i}`, 'eth0'));
+  }, 240_000);
 });

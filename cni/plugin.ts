@@ -237,6 +237,6 @@ export async function invoke(vars: NodeJS.ProcessEnv, stdin: string): Promise<Re
     return { stdout: '', exitCode: 0 };
   } catch (err) {
     const e = err instanceof CniError ? err : new CniError(CniCode.Internal, (err as Error).message);
-    return { stdout: JSON.stringify(e.toJSON(version)), exitCode: 1 };
+    return { stdout: JSON.stringify(e.toWire(version)), exitCode: 1 };
   }
 }

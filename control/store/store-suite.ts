@@ -305,6 +305,9 @@ export function describeStore(name: string, makeFixture: () => Promise<StoreFixt
       expect(ok.errors).toEqual([]);
       const atB = await store.list('/registry/pods/', { revision: b.modRevision });
       expect(atB.items.map((i) => i.value['spec'])).toEqual([2]);
+      const future = await storeError(store.list('/registry/pods/', { revision: c.modRevision + 100 }));
+      expect(future.code).toBe('Unavailable');
+      await expect(store.compact(c.modRevision + 100)).rejects.toThrow(/newer than current revision/);
     });
 
     it('serializes concurrent writers: distinct revisions, exactly one CAS winner', async () => {

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+import { afterAll, expect, it } from 'vitest';
+import { SqliteStore } from './sqlite.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'klab-store-'));
+
+let writer: ChildProcess | undefined;
+
+afterAll(() => {
+  if (writer && writer.exitCode === null && writer.signalCode === null) writer.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The store's modules as plain JavaScript, so a separate node process can run (and crash) it. */
+function buildStoreForChild(): string {
+  const sqlitePath = pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href;
+  for (const name of ['types', 'keys', 'watch-queue', 'sqlite']) {
+    const source = readFileSync(join(here, `${name}.ts`), 'utf8');
+    const js = ts.transpileModule(source, {
+      compilerOptions: {
+        module: ts.ModuleKind.ES2022,
+        target: ts.ScriptTarget.ES2022,
+        esModuleInterop: true,
+      },
+    }).outputText;
+    writeFileSync(join(dir, `${name}.js`), js.replace(`from 'better-sqlite3'`, `from '${sqlitePath}'`));
+  }
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+  const child = join(dir, 'writer.js');
+  writeFileSync(
+    child,
+    `import { SqliteStore } from './sqlite.js';
+const store = new SqliteStore(process.argv[2]);
+for (let i = 0; ; i++) {
+  const stored = await store.create('/registry/pods/p' + i, { metadata: { name: 'p' + i } });
+  process.stdout.write(i + ' ' + stored.modRevision + '\\n');
+}
+`,
+  );
+  return child;
+}
+
+it('keeps every acknowledged write when the writing process is killed mid-stream', async () => {
+  const script = buildStoreForChild();
+  const path = join(dir, 'state.db');
+  const acked = new Map<number, number>();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [script, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    writer = child;
+    let buffer = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        const [i, rev] = line.split(' ').map(Number);
+        acked.set(i as number, rev as number);
+      }
+      if (acked.size >= 200 && child.exitCode === null) child.kill('SIGKILL');
+    });
+    child.on('error', reject);
+    child.on('exit', (_code, signal) =>
+      signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited on its own: ${stderr}`)),
+    );
+  });
+  const store = new SqliteStore(path);
+  try {
+    for (const [i, rev] of acked) {
+      expect((await store.get(`/registry/pods/p${i}`))?.modRevision).toBe(rev);
+    }
+    const last = Math.max(...acked.values());
+    expect(await store.currentRevision()).toBeGreaterThanOrEqual(last);
+    const next = await store.create('/registry/pods/after', { metadata: { name: 'after' } });
+    expect(next.modRevision).toBeGreaterThan(last);
+  } finally {
+    await store.close();
+  }
+});

@@ -48,7 +48,8 @@ export function registerControlCommands(program: Command): void {
     .description(
       'Run the API server (HTTPS; creates a CA, serving certificate and admin.kubeconfig in the data dir)',
     )
-    .requiredOption('--data-dir <dir>', 'state, PKI, tokens and admin.kubeconfig')
+    // Not requiredOption: commander would demand it of `klab control token` as well.
+    .option('--data-dir <dir>', 'state, PKI, tokens and admin.kubeconfig (required)')
     .option('--listen <host:port>', 'address to listen on', parseListen, { host: '0.0.0.0', port: 6443 })
     .option('--advertise-address <ip>', 'address put in certificates and kubeconfigs')
     .option(
@@ -69,14 +70,16 @@ export function registerControlCommands(program: Command): void {
     .enablePositionalOptions()
     .action(
       async (opts: {
-        dataDir: string;
+        dataDir?: string;
         listen: { host: string; port: number };
         advertiseAddress?: string;
         store: StoreKind;
         etcdEndpoints: string;
       }) => {
+        const dataDir =
+          opts.dataDir ?? control.error("error: required option '--data-dir <dir>' not specified");
         const server = await startServer({
-          dataDir: opts.dataDir,
+          dataDir,
           host: opts.listen.host,
           port: opts.listen.port,
           advertiseAddress: opts.advertiseAddress ?? defaultAdvertise(opts.listen.host),

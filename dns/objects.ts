@@ -2,7 +2,7 @@
  * The slice of the Kubernetes object model cluster DNS reads, validated from untyped JSON/YAML.
  * Validation errors name the object and the field, so a bad snapshot file is easy to fix.
  */
-import { parseAllDocuments } from 'yaml';
+import { Composer, Parser } from 'yaml';
 
 export interface ServicePort {
   name?: string;
@@ -147,22 +147,40 @@ export function toDnsObject(raw: unknown, where = 'object'): DnsObject | null {
   return null;
 }
 
-/** Parses a multi-document YAML (or JSON) stream; `List` objects are flattened. */
+/**
+ * Parses a JSON document or a multi-document YAML stream; `List` objects are flattened. JSON
+ * skips the YAML parser, which is slow and memory-hungry for snapshots of thousands of objects,
+ * and YAML documents are parsed one at a time so only one syntax tree is alive at once.
+ */
 export function parseObjects(text: string, source = 'input'): DnsObject[] {
   const out: DnsObject[] = [];
-  const docs = parseAllDocuments(text);
-  if (!Array.isArray(docs)) throw new Error(`${source}: not a YAML stream`);
-  docs.forEach((doc, d) => {
-    if (doc.errors.length > 0) {
-      throw new Error(`${source}: document ${d + 1}: ${doc.errors[0]?.message ?? 'invalid YAML'}`);
-    }
-    const value: unknown = doc.toJS();
+  const add = (value: unknown, where: string): void => {
     if (value === null || value === undefined) return;
     const items = isObj(value) && Array.isArray(value.items) ? value.items : [value];
     items.forEach((item, i) => {
-      const o = toDnsObject(item, `${source}: document ${d + 1}${items.length > 1 ? ` item ${i + 1}` : ''}`);
+      const o = toDnsObject(item, `${where}${items.length > 1 ? ` item ${i + 1}` : ''}`);
       if (o) out.push(o);
     });
-  });
+  };
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${source}: ${(e as Error).message}`);
+    }
+    const docs = Array.isArray(value) ? value : [value];
+    docs.forEach((d, i) => add(d, docs.length > 1 ? `${source}: element ${i + 1}` : source));
+    return out;
+  }
+  let d = 0;
+  for (const doc of new Composer().compose(new Parser().parse(text))) {
+    d++;
+    if (doc.errors.length > 0) {
+      throw new Error(`${source}: document ${d}: ${doc.errors[0]?.message ?? 'invalid YAML'}`);
+    }
+    add(doc.toJS(), `${source}: document ${d}`);
+  }
   return out;
 }

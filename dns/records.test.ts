@@ -207,6 +207,12 @@ describe('object parsing', () => {
     expect(() => parseObjects('kind: Service\nspec: {}')).toThrow(/metadata is required/);
   });
 
+  it('reads JSON snapshots as well as YAML', () => {
+    const json = JSON.stringify({ kind: 'List', items: [{ kind: 'Namespace', metadata: { name: 'n' } }] });
+    expect(parseObjects(json)).toEqual([{ kind: 'Namespace', name: 'n' }]);
+    expect(() => parseObjects('{"kind": ', 'x.json')).toThrow(/^x\.json: /);
+  });
+
   it('flattens List objects and ignores kinds DNS does not use', () => {
     const objs = parseObjects(
       'kind: List\nitems:\n- {kind: ConfigMap, metadata: {name: a}}\n- {kind: Namespace, metadata: {name: b}}',

@@ -96,12 +96,7 @@ function srvWeight(n: number): number {
 export function buildZone(objects: ObjectsSnapshot, options: ZoneOptions): ZoneIndex {
   const { zone, ttl } = options;
   const records = new Map<string, RR[]>();
-  const seen = new Set<string>();
   const add = (name: string, type: number, data: RData, recordTtl = ttl): void => {
-    // The same address may sit in two slices of one service; answer it once.
-    const key = `${name}|${type}|${JSON.stringify(data)}`;
-    if (seen.has(key)) return;
-    seen.add(key);
     const rr: RR = { name, type, class: CLASS_IN, ttl: recordTtl, data };
     const list = records.get(name);
     if (list) list.push(rr);
@@ -189,6 +184,7 @@ function addHeadless(
   add: (name: string, type: number, data: RData) => void,
 ): void {
   const targets: { host: string; ip: string }[] = [];
+  const seen = new Set<string>();
   const ports = new Map<string, { name: string; port: number; protocol: string }>();
   for (const slice of slices) {
     if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
@@ -197,7 +193,11 @@ function addHeadless(
       if (!ep.ready && !svc.publishNotReadyAddresses) continue;
       for (const ip of ep.addresses) {
         if (!addressRData(ip)) continue;
-        targets.push({ host: (ep.hostname ?? dashedAddress(ip)).toLowerCase(), ip });
+        const host = (ep.hostname ?? dashedAddress(ip)).toLowerCase();
+        // The same endpoint may appear in two slices of one service (during a resync); once.
+        if (seen.has(`${host}|${ip}`)) continue;
+        seen.add(`${host}|${ip}`);
+        targets.push({ host, ip });
         anyReady = true;
       }
     }

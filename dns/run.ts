@@ -149,6 +149,8 @@ export async function runWorker(config: DnsConfig, log: Log): Promise<void> {
   const objectsPath = requireObjects(config);
   const dns = await startDns(config, { ops: false, exclusive: false });
   AggregatorRegistry.setRegistries([dns.metrics.registry]);
+  // prom-client installs the worker's reply to the primary's scrape only when one is constructed.
+  new AggregatorRegistry();
   const stopFeed = feedFromFile(objectsPath, dns.objects, log);
   if (dns.objects.synced) process.send?.(READY_MESSAGE);
   logServing(config, dns.port, log);

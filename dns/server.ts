@@ -51,7 +51,7 @@ function bindUdp(handler: DnsHandler, addr: ListenAddress, exclusive: boolean): 
   const family = net.isIPv6(addr.host) ? 2 : 1;
   const socket = dgram.createSocket({ type: family === 2 ? 'udp6' : 'udp4' });
   socket.on('message', (msg, rinfo) => {
-    reply(handler, msg, 'udp', family, (out) => socket.send(out, rinfo.port, rinfo.address, () => undefined));
+    reply(handler, msg, 'udp', family, (out) => socket.send(out, rinfo.port, rinfo.address));
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);

@@ -9,6 +9,12 @@ import { adminKubeconfigPath, startServer } from './server.js';
 import { openStoreFor, type StoreKind } from './open-store.js';
 import { extensions } from './layers.js';
 
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a non-negative number`);
+  return n;
+}
+
 function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value);
   const port = Number(m?.[3]);
@@ -67,6 +73,18 @@ export function registerControlCommands(program: Command): void {
       'comma-separated etcd client URLs (with --store etcd)',
       'http://127.0.0.1:2379',
     )
+    .option('--service-cidr <cidr>', 'ClusterIP range', '10.96.0.0/12')
+    .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
+    .option('--cluster-cidr <cidr>', 'pod network; each Node gets a slice of it', '10.244.0.0/16')
+    .option('--node-cidr-mask-size <bits>', 'prefix length of each Node pod CIDR', seconds, 24)
+    .option(
+      '--node-monitor-grace-period <seconds>',
+      'Lease age after which a Node turns NotReady',
+      seconds,
+      40,
+    )
+    .option('--pod-eviction-timeout <seconds>', 'how long pods stay on a NotReady Node', seconds, 300)
+    .option('--no-controllers', 'serve the API only, without controllers and scheduler')
     .enablePositionalOptions()
     .action(
       async (opts: {
@@ -75,6 +93,13 @@ export function registerControlCommands(program: Command): void {
         advertiseAddress?: string;
         store: StoreKind;
         etcdEndpoints: string;
+        serviceCidr: string;
+        serviceNodePortRange: string;
+        clusterCidr: string;
+        nodeCidrMaskSize: number;
+        nodeMonitorGracePeriod: number;
+        podEvictionTimeout: number;
+        controllers: boolean;
       }) => {
         const dataDir =
           opts.dataDir ?? control.error("error: required option '--data-dir <dir>' not specified");
@@ -91,6 +116,16 @@ export function registerControlCommands(program: Command): void {
               .filter(Boolean),
           ),
           ext: extensions,
+          serviceNetwork: { serviceCidr: opts.serviceCidr, nodePortRange: opts.serviceNodePortRange },
+          controllers: opts.controllers && {
+            clusterCidr: opts.clusterCidr,
+            nodeCidrMaskSize: opts.nodeCidrMaskSize,
+            lifecycle: {
+              gracePeriodMs: opts.nodeMonitorGracePeriod * 1000,
+              evictionTimeoutMs: opts.podEvictionTimeout * 1000,
+              monitorPeriodMs: 1000,
+            },
+          },
         });
         const stop = (): void => {
           void server.close().then(() => process.exit(0));

@@ -13,7 +13,7 @@ export interface ResourceInfo {
   readonly namespaced: boolean;
   readonly shortNames: readonly string[];
   readonly categories: readonly string[];
-  readonly subresources: readonly ('status' | 'scale')[];
+  readonly subresources: readonly ('status' | 'scale' | 'binding')[];
 }
 
 const r = (
@@ -38,7 +38,11 @@ const r = (
 export const RESOURCES: readonly ResourceInfo[] = [
   r('', 'v1', 'Namespace', 'namespaces', false, { shortNames: ['ns'], subresources: ['status'] }),
   r('', 'v1', 'Node', 'nodes', false, { shortNames: ['no'], subresources: ['status'] }),
-  r('', 'v1', 'Pod', 'pods', true, { shortNames: ['po'], categories: ['all'], subresources: ['status'] }),
+  r('', 'v1', 'Pod', 'pods', true, {
+    shortNames: ['po'],
+    categories: ['all'],
+    subresources: ['status', 'binding'],
+  }),
   r('', 'v1', 'Service', 'services', true, {
     shortNames: ['svc'],
     categories: ['all'],

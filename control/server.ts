@@ -19,6 +19,9 @@ import { resourcePrefix } from './routes.js';
 import { ApiError } from './status.js';
 import { WatchCache, type Store } from './store/index.js';
 import type { WatchSettings } from './handlers/resource.js';
+import { ServiceAdmission, type ServiceNetwork } from './service-admission.js';
+import { DEFAULT_LIFECYCLE, startControllers } from './controllers/manager.js';
+import type { LifecycleTimings } from './controllers/node-controllers.js';
 
 export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -36,7 +39,23 @@ export interface ServerOptions {
   readonly watchCacheWindow?: number;
   /** How often history is compacted (kube-apiserver: 5 minutes). */
   readonly compactIntervalMs?: number;
+  /** Service CIDR and NodePort range (defaults 10.96.0.0/12, 30000-32767). */
+  readonly serviceNetwork?: ServiceNetwork;
+  /** The controllers and scheduler running in this process; false runs the API alone. */
+  readonly controllers?: ControllerSettings | false;
 }
+
+export interface ControllerSettings {
+  readonly clusterCidr: string;
+  readonly nodeCidrMaskSize: number;
+  readonly lifecycle: LifecycleTimings;
+}
+
+export const DEFAULT_CONTROLLERS: ControllerSettings = {
+  clusterCidr: '10.244.0.0/16',
+  nodeCidrMaskSize: 24,
+  lifecycle: DEFAULT_LIFECYCLE,
+};
 
 export interface RunningServer {
   readonly url: string;
@@ -79,7 +98,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       cleanup.push(() => cache.close());
       await cache.start();
     }
-    const registry = new Registry(store, opts.ext, () => new Date());
+    const admission = new ServiceAdmission(
+      opts.serviceNetwork ?? { serviceCidr: '10.96.0.0/12', nodePortRange: '30000-32767' },
+    );
+    const services = findResource('', 'v1', 'services')!;
+    admission.follow(cacheOf(services), resourcePrefix(services));
+    cleanup.push(() => admission.stop());
+    const registry = new Registry(store, opts.ext, () => new Date(), admission);
     const gc = new GarbageCollector(registry, cacheOf, logger);
     cleanup.push(() => gc.stop());
     const namespaces = findResource('', 'v1', 'namespaces')!;
@@ -142,6 +167,26 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       { mode: 0o600 },
     );
     logger.info({ url, dataDir: opts.dataDir }, 'API server listening');
+    const settings = opts.controllers === undefined ? DEFAULT_CONTROLLERS : opts.controllers;
+    if (settings !== false) {
+      // The controllers are ordinary clients of this server, over loopback unless it listens elsewhere.
+      const local =
+        opts.host === '0.0.0.0' || opts.host === '' || opts.host === '::' ? '127.0.0.1' : opts.host;
+      const controllers = await startControllers({
+        connection: {
+          server: serverUrl(local, port),
+          ca: pki.caCertPem,
+          token: adminToken,
+          insecureSkipTlsVerify: false,
+        },
+        apiServer: { address: opts.advertiseAddress, port },
+        clusterCidr: settings.clusterCidr,
+        nodeCidrMaskSize: settings.nodeCidrMaskSize,
+        lifecycle: settings.lifecycle,
+        log: (fields) => logger.info({ ...fields, component: 'controller-manager' }),
+      });
+      cleanup.push(() => controllers.stop());
+    }
     return { url, port, kubeconfigPath, registry, app, close: stopAll };
   } catch (err) {
     await stopAll();

@@ -29,6 +29,7 @@ export function startEndpointSliceController(ctx: ControllerContext): WorkQueue 
   const services = ctx.informer('services');
   const pods = ctx.informer('pods');
   const slices = ctx.informer('endpointSlices');
+  const endpoints = ctx.informer('endpoints');
   const queue = new WorkQueue((key) => sync(key), {
     name: 'endpointslice',
     concurrency: 4,
@@ -64,6 +65,7 @@ export function startEndpointSliceController(ctx: ControllerContext): WorkQueue 
     onUpdate: (_, s) => enqueueForSlice(s),
     onDelete: enqueueForSlice,
   });
+  endpoints.subscribe({ onUpdate: (_, e) => queue.add(keyOf(e)), onDelete: (e) => queue.add(keyOf(e)) });
 
   async function sync(key: string): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
@@ -75,7 +77,7 @@ export function startEndpointSliceController(ctx: ControllerContext): WorkQueue 
       );
     if (service === undefined) {
       // Owner references let the garbage collector remove the slices; Endpoints have no owner.
-      mirrored.delete(key);
+      if (endpoints.get(key) === undefined) return;
       await ctx.client.delete(pathOf('endpoints', namespace, name)).catch((error: unknown) => {
         if (!isNotFound(error)) throw error;
       });
@@ -106,31 +108,30 @@ export function startEndpointSliceController(ctx: ControllerContext): WorkQueue 
         if (!isNotFound(error)) throw error;
       }
     }
-    if (changes.create.length + changes.update.length + changes.delete.length > 0 || !mirrored.has(key)) {
-      await mirror(service, nsPods);
-    }
+    await mirror(key, service, nsPods);
   }
 
-  /** Services whose Endpoints this process has written since it started. */
-  const mirrored = new Set<string>();
-
-  async function mirror(service: Service, nsPods: Pod[]): Promise<void> {
+  /** Writes core/v1 Endpoints when they differ from what the pods say they should be. */
+  async function mirror(key: string, service: Service, nsPods: Pod[]): Promise<void> {
     const namespace = service.metadata.namespace as string;
-    const name = service.metadata.name as string;
-    const desired = reconcileEndpointSlices(service, nsPods, []).create;
-    const endpoints = endpointsFromSlices(service, desired);
-    const path = pathOf('endpoints', namespace, name);
+    const desired = endpointsFromSlices(service, reconcileEndpointSlices(service, nsPods, []).create);
+    const current = endpoints.get(key);
+    const same = (a: KubeObject | undefined) =>
+      a !== undefined &&
+      JSON.stringify([a.subsets ?? [], a.metadata?.labels ?? {}]) ===
+        JSON.stringify([desired.subsets ?? [], desired.metadata?.labels ?? {}]);
+    if (same(current)) return;
     try {
-      const current = await ctx.client.get<KubeObject>(path);
-      await ctx.client.replace(path, {
-        ...endpoints,
-        metadata: { ...endpoints.metadata, resourceVersion: current.metadata?.resourceVersion },
-      });
+      if (current === undefined) await ctx.client.create(pathOf('endpoints', namespace), desired);
+      else
+        await ctx.client.replace(pathOf('endpoints', namespace, service.metadata.name), {
+          ...desired,
+          metadata: { ...desired.metadata, resourceVersion: current.metadata?.resourceVersion },
+        });
     } catch (error) {
-      if (!isNotFound(error)) throw error;
-      await ctx.client.create(pathOf('endpoints', namespace), endpoints);
+      if (!isConflict(error) && !isNotFound(error)) throw error;
+      queue.addAfter(key, 100);
     }
-    mirrored.add(`${namespace}/${name}`);
   }
 
   return queue;

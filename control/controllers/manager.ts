@@ -42,6 +42,7 @@ export async function startControllers(config: ControllerConfig): Promise<Runnin
     'services',
     'pods',
     'nodes',
+    'endpoints',
     'endpointSlices',
     'replicaSets',
     'deployments',

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceAdmissionError, ServiceAllocations, type ServiceObject } from './service-allocations.js';
 
+/** Admits and commits, as a stored write does. */
+function take(a: ServiceAllocations, s: ServiceObject, old?: ServiceObject): ServiceObject {
+  const r = a.admit(s, old);
+  r.commit();
+  return r.object;
+}
+
 const svc = (spec: ServiceObject['spec']): ServiceObject => ({
   metadata: { name: 's', namespace: 'default' },
   spec,
@@ -9,25 +16,26 @@ const svc = (spec: ServiceObject['spec']): ServiceObject => ({
 describe('ServiceAllocations', () => {
   it('gives ClusterIP services an address and NodePort services ports; headless and ExternalName none', () => {
     const a = new ServiceAllocations();
-    const c = a.admit(svc({ type: 'ClusterIP', ports: [{ port: 80 }] }));
+    const c = take(a, svc({ type: 'ClusterIP', ports: [{ port: 80 }] }));
     expect(c.spec?.clusterIPs).toEqual([c.spec?.clusterIP]);
     expect(c.spec?.ports?.[0]?.nodePort).toBeUndefined();
-    const n = a.admit(svc({ type: 'NodePort', ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] }));
+    const n = take(a, svc({ type: 'NodePort', ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }] }));
     expect(n.spec?.ports?.every((p) => p.nodePort! >= 30000 && p.nodePort! <= 32767)).toBe(true);
-    expect(a.admit(svc({ type: 'ClusterIP', clusterIP: 'None' })).spec).toMatchObject({
+    expect(take(a, svc({ type: 'ClusterIP', clusterIP: 'None' })).spec).toMatchObject({
       clusterIP: 'None',
       clusterIPs: ['None'],
     });
-    expect(a.admit(svc({ type: 'ExternalName' })).spec?.clusterIP).toBeUndefined();
+    expect(take(a, svc({ type: 'ExternalName' })).spec?.clusterIP).toBeUndefined();
   });
 
   it('refuses a taken request with the field, and allocates nothing of a failed request', () => {
     const a = new ServiceAllocations();
-    a.admit(svc({ type: 'NodePort', clusterIP: '10.96.0.10', ports: [{ port: 80, nodePort: 30080 }] }));
+    take(a, svc({ type: 'NodePort', clusterIP: '10.96.0.10', ports: [{ port: 80, nodePort: 30080 }] }));
     const before = [a.ips.free, a.ports.free];
     let error: unknown;
     try {
-      a.admit(
+      take(
+        a,
         svc({
           type: 'NodePort',
           clusterIP: '10.96.0.11',
@@ -46,12 +54,13 @@ describe('ServiceAllocations', () => {
       'spec.ports[1].nodePort',
     ]);
     expect([a.ips.free, a.ports.free]).toEqual(before);
-    expect(() => a.admit(svc({ clusterIP: '10.96.0.10' }))).toThrow(/spec.clusterIPs: .*already allocated/);
+    expect(() => take(a, svc({ clusterIP: '10.96.0.10' }))).toThrow(/spec.clusterIPs: .*already allocated/);
   });
 
   it('allows one node port for TCP and UDP of the same service, keeps ports on update, releases on type change', () => {
     const a = new ServiceAllocations();
-    const dns = a.admit(
+    const dns = take(
+      a,
       svc({
         type: 'NodePort',
         ports: [
@@ -60,9 +69,9 @@ describe('ServiceAllocations', () => {
         ],
       }),
     );
-    const same = a.admit(structuredClone(dns), dns);
+    const same = take(a, structuredClone(dns), dns);
     expect(same.spec?.ports?.map((p) => p.nodePort)).toEqual([30053, 30053]);
-    const back = a.admit({ ...same, spec: { ...same.spec, type: 'ClusterIP' } }, same);
+    const back = take(a, { ...same, spec: { ...same.spec, type: 'ClusterIP' } }, same);
     expect(back.spec?.ports?.[0]?.nodePort).toBeUndefined();
     expect(a.ports.has(30053)).toBe(false);
     expect(back.spec?.clusterIP).toBe(dns.spec?.clusterIP);
@@ -70,7 +79,7 @@ describe('ServiceAllocations', () => {
 
   it('allocates a healthCheckNodePort for LoadBalancer with Local traffic policy; repair restores the books', () => {
     const a = new ServiceAllocations();
-    const lb = a.admit(svc({ type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ port: 80 }] }));
+    const lb = take(a, svc({ type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ port: 80 }] }));
     expect(lb.spec?.healthCheckNodePort).toBeGreaterThanOrEqual(30000);
     const b = new ServiceAllocations();
     b.repair([lb]);
@@ -78,5 +87,37 @@ describe('ServiceAllocations', () => {
     expect(b.ports.has(lb.spec!.healthCheckNodePort!)).toBe(true);
     b.release(lb);
     expect(b.ports.has(lb.spec!.ports![0]!.nodePort!)).toBe(false);
+  });
+});
+
+describe('reservations', () => {
+  it('rollback returns new reservations; commit releases the old version', () => {
+    const a = new ServiceAllocations();
+    const before = a.ips.free;
+    const r = a.admit(svc({ type: 'NodePort', ports: [{ port: 80 }] }));
+    expect(a.ips.free).toBe(before - 1);
+    r.rollback();
+    expect(a.ips.free).toBe(before);
+    const first = take(a, svc({ type: 'NodePort', ports: [{ port: 80 }] }));
+    const port = first.spec!.ports![0]!.nodePort!;
+    const toCluster = a.admit({ ...first, spec: { ...first.spec, type: 'ClusterIP' } }, first);
+    expect(a.ports.has(port)).toBe(true);
+    toCluster.commit();
+    expect(a.ports.has(port)).toBe(false);
+  });
+});
+
+describe('updates that leave allocated values out', () => {
+  it('keep the ClusterIP, node ports and health check port', () => {
+    const a = new ServiceAllocations();
+    const lb = take(a, svc({ type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ port: 80 }] }));
+    const replaced = take(
+      a,
+      svc({ type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ port: 80 }] }),
+      lb,
+    );
+    expect(replaced.spec?.clusterIP).toBe(lb.spec?.clusterIP);
+    expect(replaced.spec?.ports?.[0]?.nodePort).toBe(lb.spec?.ports?.[0]?.nodePort);
+    expect(replaced.spec?.healthCheckNodePort).toBe(lb.spec?.healthCheckNodePort);
   });
 });

@@ -54,6 +54,12 @@ function clusterIPOf(s: ServiceObject | undefined): string | undefined {
   return ip === undefined || ip === '' || ip === 'None' ? undefined : ip;
 }
 
+export interface Reservation<T> {
+  readonly object: T;
+  commit(): void;
+  rollback(): void;
+}
+
 export class ServiceAllocations {
   readonly ips: ServiceIpAllocator;
   readonly ports: NodePortAllocator;
@@ -74,11 +80,12 @@ export class ServiceAllocations {
   }
 
   /**
-   * Fills in the addresses and ports a new or changed Service needs and releases what the old
-   * version held but the new one no longer does. Returns the admitted object; on failure throws
-   * ServiceAdmissionError and leaves the books as they were.
+   * Fills in the addresses and ports a new or changed Service needs, reserving them at once.
+   * `commit` (after the write is stored) releases what the old version held and the new one
+   * no longer does; `rollback` (when the write failed) returns the reservations. On invalid
+   * requests throws ServiceAdmissionError and leaves the books as they were.
    */
-  admit<T extends ServiceObject>(service: T, old?: ServiceObject): T {
+  admit<T extends ServiceObject>(service: T, old?: ServiceObject): Reservation<T> {
     const s = structuredClone(service);
     const spec = (s.spec ??= {});
     const taken: (() => void)[] = [];
@@ -94,6 +101,21 @@ export class ServiceAllocations {
     };
 
     const oldIP = clusterIPOf(old);
+    // An update that leaves out what was allocated keeps it, as kube-apiserver does for
+    // `kubectl replace` of a manifest without clusterIP or nodePort.
+    if (old !== undefined && wantsClusterIP(s) && clusterIPOf(s) === undefined && oldIP !== undefined) {
+      spec.clusterIP = oldIP;
+    }
+    for (const p of spec.ports ?? []) {
+      if (p.nodePort) continue;
+      const same = old?.spec?.ports?.find(
+        (o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'),
+      );
+      if (same?.nodePort) p.nodePort = same.nodePort;
+    }
+    if (spec.healthCheckNodePort === undefined && old?.spec?.healthCheckNodePort && wantsHealthCheck(s)) {
+      spec.healthCheckNodePort = old.spec.healthCheckNodePort;
+    }
     if (wantsClusterIP(s)) {
       const requested = clusterIPOf(s);
       if (requested !== undefined && requested === oldIP) {
@@ -169,8 +191,11 @@ export class ServiceAllocations {
       taken.forEach((undo) => undo());
       throw new ServiceAdmissionError(problems);
     }
-    toRelease.forEach((release) => release());
-    return s;
+    return {
+      object: s,
+      commit: () => toRelease.forEach((release) => release()),
+      rollback: () => taken.forEach((undo) => undo()),
+    };
   }
 
   /** Returns a deleted Service's addresses and ports to the pools. */

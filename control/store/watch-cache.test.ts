@@ -6,7 +6,8 @@ import { SqliteStore } from './sqlite.js';
 import { Collector, svc } from './store-suite.js';
 import { WatchCache } from './watch-cache.js';
 import type { WatchCacheOptions } from './watch-cache.js';
-import type { Watcher } from './types.js';
+import { StoreError } from './types.js';
+import type { Store, Watcher } from './types.js';
 
 describe('WatchCache over SqliteStore', () => {
   let dir: string;
@@ -188,6 +189,39 @@ describe('WatchCache over SqliteStore', () => {
     expect(collector.errors[0]?.message).toMatch(/restarting/);
     expect(c.isReady).toBe(false);
     expect(() => c.list('/registry/')).toThrow(/not ready/);
+  });
+
+  it('re-lists and serves again after its storage watch fails', async () => {
+    // The real store, with a handle to fail its watch the way a compacted etcd watch fails.
+    let failWatch: ((error: StoreError) => void) | undefined;
+    const flaky: Store = Object.create(store) as Store;
+    flaky.watch = (prefix, from, handlers) => {
+      const inner = store.watch(prefix, from, handlers);
+      failWatch = (error) => {
+        inner.close();
+        handlers.onError(error);
+      };
+      return inner;
+    };
+    const c = new WatchCache(flaky, '/registry/', { restartDelayMs: 10 });
+    caches.push(c);
+    await store.create('/registry/pods/a', svc('a'));
+    await c.start();
+    const before = c.revision;
+    const { collector } = watch(c, '/registry/', before);
+    failWatch?.(new StoreError('Expired', 'too old resource version'));
+    await collector.until('the termination', () => collector.errors.length > 0);
+    expect(collector.errors[0]?.message).toMatch(/restarting: too old resource version/);
+    const b = await store.create('/registry/pods/b', svc('b'));
+    await collector.until('the cache to be ready again', () => c.isReady);
+    await c.waitForRevision(b.modRevision, 2000);
+    expect(c.list('/registry/pods/').items.map((i) => i.key)).toEqual([
+      '/registry/pods/a',
+      '/registry/pods/b',
+    ]);
+    const resumed = watch(c, '/registry/', c.revision);
+    const d = await store.create('/registry/pods/d', svc('d'));
+    expect((await resumed.collector.waitEvents(1)).map((e) => e.modRevision)).toEqual([d.modRevision]);
   });
 
   it('rejects bad options and arguments clearly', async () => {

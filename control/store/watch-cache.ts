@@ -259,9 +259,10 @@ export class WatchCache {
       new StoreError('Unavailable', `watch cache ${this.prefix} restarting: ${cause.message}`),
     );
     const retry = (): void => {
+      // Unref'd: a cache retrying against a store that is gone must not keep the process alive.
       this.restartTimer = setTimeout(() => {
         this.start().catch(retry);
-      }, this.restartDelayMs);
+      }, this.restartDelayMs).unref();
     };
     retry();
   }

@@ -8,8 +8,11 @@ import { join } from 'node:path';
 export interface EtcdProcess {
   /** Client URL on loopback. */
   readonly endpoint: string;
+  /** The pid of the running etcd (changes on restart). */
   readonly pid: number;
   readonly dataDir: string;
+  /** Stops etcd by its pid and starts it again on the same data and ports. */
+  restart(): Promise<void>;
   /** Stops etcd by its pid and removes the data directory. */
   stop(): Promise<void>;
 }
@@ -31,37 +34,50 @@ export async function startEtcd(options: { binary?: string; dirPrefix?: string }
   const client = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const name = 'klab-store';
-  const child = spawn(
-    binary,
-    [
-      `--name=${name}`,
-      `--data-dir=${dataDir}`,
-      `--listen-client-urls=${client}`,
-      `--advertise-client-urls=${client}`,
-      `--listen-peer-urls=${peer}`,
-      `--initial-advertise-peer-urls=${peer}`,
-      `--initial-cluster=${name}=${peer}`,
-      '--log-level=error',
-      // Progress notifications let per-prefix watch caches follow the revision (see EtcdStore).
-      '--experimental-watch-progress-notify-interval=1s',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const args = [
+    `--name=${name}`,
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=${name}=${peer}`,
+    '--log-level=error',
+    // Progress notifications let per-prefix watch caches follow the revision (see EtcdStore).
+    '--experimental-watch-progress-notify-interval=1s',
+  ];
+  let child: ChildProcess;
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
+  const launch = async (): Promise<void> => {
+    stderr = '';
+    child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    await waitHealthy(client, child, () => stderr);
+  };
   const stop = async (): Promise<void> => {
     await kill(child);
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    await waitHealthy(client, child, () => stderr);
+    await launch();
   } catch (error) {
     await stop();
     throw error;
   }
-  return { endpoint: client, pid: child.pid as number, dataDir, stop };
+  return {
+    endpoint: client,
+    get pid() {
+      return child.pid as number;
+    },
+    dataDir,
+    restart: async () => {
+      await kill(child);
+      await launch();
+    },
+    stop,
+  };
 }
 
 async function waitHealthy(client: string, child: ChildProcess, stderr: () => string): Promise<void> {

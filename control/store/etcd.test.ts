@@ -67,6 +67,29 @@ describe('EtcdStore specifics', () => {
     }
   });
 
+  it('keeps a watch going across an etcd restart, losing no event', async () => {
+    const store = new EtcdStore({ endpoints: [endpoint()], namespace: namespace() });
+    try {
+      const a = await store.create('/registry/pods/a', svc('a'));
+      const collector = new Collector();
+      const w = store.watch('/registry/pods/', a.modRevision, collector.handlers);
+      const b = await store.create('/registry/pods/b', svc('b'));
+      await collector.waitEvents(1);
+      await etcd?.restart();
+      const c = await store.update('/registry/pods/a', svc('a', { spec: 1 }));
+      const events = await collector.waitEvents(2);
+      expect(collector.errors).toEqual([]);
+      expect(events.map((e) => [e.type, e.modRevision])).toEqual([
+        ['ADDED', b.modRevision],
+        ['MODIFIED', c.modRevision],
+      ]);
+      expect((await store.get('/registry/pods/b'))?.modRevision).toBe(b.modRevision);
+      w.close();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('feeds a watch cache that fans out to several watchers', async () => {
     const store = new EtcdStore({ endpoints: [endpoint()], namespace: namespace() });
     const cache = new WatchCache(store, '/registry/');

@@ -1,17 +1,29 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { sha256Hex } from './sha256.js';
 
-function hex(algorithm: string, text: string): string {
-  return createHash(algorithm).update(text).digest('hex');
+function randomBytes(n: number): Uint8Array {
+  const buf = new Uint8Array(n);
+  const fd = openSync('/dev/urandom', 'r');
+  try {
+    readSync(fd, buf);
+  } finally {
+    closeSync(fd);
+  }
+  return buf;
+}
+
+function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16));
 }
 
 /** Host end of a pod's veth: stable per attachment, so DEL finds it even without the netns. */
 export function vethName(containerId: string, ifname: string): string {
-  return `veth${hex('sha256', `${containerId}\0${ifname}`).slice(0, 8)}`;
+  return `veth${sha256Hex(`${containerId}\0${ifname}`).slice(0, 8)}`;
 }
 
-/** Same shape as the reference plugins' per-container NAT chain (28 characters). */
+/** Same shape as the reference plugins' per-container NAT chain: CNI- and 24 hex, 28 characters. */
 export function chainName(network: string, containerId: string): string {
-  return `CNI-${hex('sha512', network + containerId).slice(0, 24)}`;
+  return `CNI-${sha256Hex(network + containerId).slice(0, 24)}`;
 }
 
 export function chainComment(network: string, containerId: string): string {
@@ -35,5 +47,5 @@ export function randomMac(): string {
 
 /** A fixed bridge MAC stops the kernel re-deriving it from the lowest port MAC as pods come and go. */
 export function bridgeMac(bridge: string): string {
-  return localMac(createHash('sha256').update(`bridge\0${bridge}`).digest());
+  return localMac(hexBytes(sha256Hex(`bridge\0${bridge}`)));
 }

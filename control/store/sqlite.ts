@@ -70,8 +70,9 @@ interface PendingWrite {
 
 export interface SqliteStoreOptions {
   /**
-   * Maximum number of rows returned by one watch replay query; larger backlogs are read in
-   * pages so a watcher resuming far back does not load the whole log at once.
+   * Rows fetched per watch replay query (default 1,000). A long backlog is read page by page so
+   * no single query result holds it all; the events themselves are queued for the watcher,
+   * which compaction bounds.
    */
   readonly replayBatch?: number;
 }
@@ -114,6 +115,11 @@ export class SqliteStore implements Store {
     options: SqliteStoreOptions = {},
   ) {
     this.replayBatch = options.replayBatch ?? 1000;
+    if (!Number.isSafeInteger(this.replayBatch) || this.replayBatch <= 0) {
+      throw new Error(
+        `sqlite store: replayBatch must be a positive integer, got ${String(options.replayBatch)}`,
+      );
+    }
     try {
       // The lock is exclusive, so waiting for it only delays reporting a second opener.
       this.db = new Database(path, { timeout: 200 });

@@ -79,7 +79,16 @@ async function up(opts: { name: string; nodes: string; hostAccess?: boolean }): 
         log: (line) => console.log(`  ${line}`),
         onStep: (r) => console.log(`  ✓ ${r.step.padEnd(32)}${ms(r.ms)}${r.detail ? `  ${r.detail}` : ''}`),
       },
-    );
+    ).catch((error: unknown) => {
+      // Ctrl-C in a terminal also kills the `ip` children, so the step reports a kill, not an abort.
+      if (controller.signal.aborted) {
+        throw new LabError(
+          'INTERRUPTED',
+          `lab "${opts.name}": up was interrupted (the clean-up is reported above)`,
+        );
+      }
+      throw error;
+    });
     console.log(`lab "${state.lab}" is up in ${((performance.now() - started) / 1000).toFixed(2)} s`);
     for (const h of state.hosts) console.log(`  ${h.name.padEnd(8)} ${h.ip.padEnd(15)} ${h.netns}`);
     if (state.hostAccess)

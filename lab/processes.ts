@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { execa } from 'execa';
 import { LabError } from './errors.js';
+import { runCommand } from './run.js';
 import type { LabProvider } from './provider.js';
 import { logFile, readHostEnv, readState, updateState, type LabState, type ProcessRecord } from './state.js';
 
@@ -237,7 +237,7 @@ export async function processStatuses(provider: LabProvider, state: LabState): P
           '/dev/null',
           p.healthUrl,
         ]);
-        const result = await execa(command ?? 'ip', args, { reject: false });
+        const result = await runCommand(command ?? 'ip', args);
         healthy = result.exitCode === 0;
       }
       return { ...p, running, healthy };

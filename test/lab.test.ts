@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LabError } from '../lab/errors.js';
+import { labDown, labUp } from '../lab/lifecycle.js';
 import { netnsProvider } from '../lab/netns/provider.js';
 import { isRunning, startProcess } from '../lab/processes.js';
 import { readState, type ProcessRecord } from '../lab/state.js';
@@ -39,6 +41,17 @@ function startEcho(lab: string, host: string, env: Record<string, string> = {}):
   });
 }
 
+const quiet = { provider: netnsProvider, log: () => undefined };
+const upQuietly = (
+  name: string,
+  nodes: number,
+  extra: { hostAccess?: boolean; failAfterNodes?: number } = {},
+) =>
+  labUp(
+    { name, nodes, hostAccess: extra.hostAccess },
+    { ...quiet, signal: new AbortController().signal, onStep: () => undefined, faults: extra },
+  );
+
 /** No namespace, state, host-access link or recorded process of `lab` is left. */
 async function expectGone(lab: string, pids: readonly ProcessRecord[] = []): Promise<void> {
   expect(labNamespaces(lab)).toEqual([]);
@@ -52,17 +65,16 @@ describe('two labs side by side', () => {
   const b = randomLabName();
 
   beforeAll(async () => {
-    const [upA, upB] = await Promise.all([
-      klab(['lab', 'up', '--name', a]),
-      klab(['lab', 'up', '--name', b, '--nodes', '2']),
-    ]);
+    // Lab a through the CLI (the user's path), lab b through the library, at the same time.
+    const [upA] = await Promise.all([klab(['lab', 'up', '--name', a]), upQuietly(b, 2)]);
     expect(upA.stderr).toBe('');
     expect(upA.exitCode).toBe(0);
-    expect(upB.exitCode).toBe(0);
+    expect(upA.stdout).toContain('✓ namespaces and LAN links');
+    expect(upA.stdout).toContain(`lab "${a}" is up in`);
   });
 
   afterAll(async () => {
-    await Promise.all([klab(['lab', 'down', '--name', a]), klab(['lab', 'down', '--name', b])]);
+    await Promise.all([labDown(a, quiet), labDown(b, quiet)]);
   });
 
   it('ext pings every node, and node-1 pings node-3', async () => {
@@ -71,33 +83,43 @@ describe('two labs side by side', () => {
     expect(await pings(a, 'node-1', '192.168.56.13')).toBe(true);
   });
 
-  it('lab exec node-2 -- ip -br addr shows 192.168.56.12', async () => {
-    const result = await klab(['lab', 'exec', '--name', a, 'node-2', '--', 'ip', '-br', 'addr']);
-    expect(result.exitCode).toBe(0);
-    expect(result.stdout).toMatch(/^eth1@\S+\s+UP\s+192\.168\.56\.12\/24/m);
-  });
-
-  it('lab exec passes stdin, stdout and the exit code through', async () => {
-    const failing = await klab(['lab', 'exec', '--name', a, 'ext', '--', 'sh', '-c', 'cat; exit 7'], {
-      input: 'hello lab\n',
-    });
-    expect(failing.stdout).toBe('hello lab');
-    expect(failing.exitCode).toBe(7);
-    const ok = await klab(['lab', 'exec', '--name', a, 'node-1', '--', 'true']);
-    expect(ok.exitCode).toBe(0);
-  });
-
-  it('lab exec on an unknown host names the hosts there are', async () => {
-    const result = await klab(['lab', 'exec', '--name', a, 'node-9', '--', 'true']);
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('has no host "node-9"');
-    expect(result.stderr).toContain('node-1, node-2, node-3, ext');
-  });
-
   it('nodes carry the sysctls a Kubernetes node needs', async () => {
     const keys = ['net.ipv4.ip_forward', 'net.ipv4.conf.all.rp_filter', 'net.ipv4.conf.all.route_localnet'];
     const result = await onLabHost(a, 'node-1', ['sysctl', '-n', ...keys]);
     expect(result.stdout.split('\n')).toEqual(['1', '0', '1']);
+  });
+
+  describe('through the CLI', () => {
+    it('lab exec node-2 -- ip -br addr shows 192.168.56.12', async () => {
+      const result = await klab(['lab', 'exec', '--name', a, 'node-2', '--', 'ip', '-br', 'addr']);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toMatch(/^eth1@\S+\s+UP\s+192\.168\.56\.12\/24/m);
+    });
+
+    it('lab exec passes stdin, stdout and the exit code through', async () => {
+      const result = await klab(['lab', 'exec', '--name', a, 'ext', '--', 'sh', '-c', 'cat; exit 7'], {
+        input: 'hello lab\n',
+      });
+      expect(result.stdout).toBe('hello lab');
+      expect(result.exitCode).toBe(7);
+    });
+
+    it('lab exec on an unknown host names the hosts there are', async () => {
+      const result = await klab(['lab', 'exec', '--name', a, 'node-9', '--', 'true']);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain('has no host "node-9"');
+      expect(result.stderr).toContain('node-1, node-2, node-3, ext');
+    });
+
+    it('lab shell runs the shell on the host with the host env file loaded', async () => {
+      const result = await klab(['lab', 'shell', '--name', a, 'node-3'], {
+        input: 'echo "on=$KLAB_HOST"; ip -br -4 addr show dev eth1; exit 3\n',
+        env: { SHELL: '/bin/bash' },
+      });
+      expect(result.stdout).toContain('on=node-3');
+      expect(result.stdout).toContain('192.168.56.13/24');
+      expect(result.exitCode).toBe(3);
+    });
   });
 
   it('klab echo on node-2, queried from ext, sees client 192.168.56.2; status and logs show it', async () => {
@@ -112,7 +134,10 @@ describe('two labs side by side', () => {
       client: { address: '192.168.56.2' },
     });
 
-    const status = await klab(['lab', 'status', '--name', a, '--json']);
+    const [status, logs] = await Promise.all([
+      klab(['lab', 'status', '--name', a, '--json']),
+      klab(['lab', 'logs', '--name', a, 'node-2']),
+    ]);
     expect(status.exitCode).toBe(0);
     const parsed = JSON.parse(status.stdout) as {
       healthy: boolean;
@@ -122,8 +147,6 @@ describe('two labs side by side', () => {
     expect(parsed.processes).toMatchObject([
       { host: 'node-2', component: 'echo', running: true, healthy: true },
     ]);
-
-    const logs = await klab(['lab', 'logs', '--name', a, 'node-2']);
     expect(logs.exitCode).toBe(0);
     expect(logs.stdout).toContain('"path":"/hello"');
   });
@@ -158,13 +181,6 @@ describe('two labs side by side', () => {
     expect(await pings(a, 'ext', '192.168.56.11')).toBe(true);
     expect(await curlJson(a, 'ext', 'http://192.168.56.12:8080/')).toMatchObject({ node: 'node-2' });
   });
-
-  it('refuses a second up of an existing lab and says how to fix it', async () => {
-    const result = await klab(['lab', 'up', '--name', a]);
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(`lab "${a}" already exists`);
-    expect(result.stderr).toContain(`klab lab down --name ${a}`);
-  });
 });
 
 describe('failures and interruptions leave nothing behind', () => {
@@ -176,74 +192,88 @@ describe('failures and interruptions leave nothing behind', () => {
   };
 
   afterAll(async () => {
-    await Promise.all(labs.map((lab) => klab(['lab', 'down', '--name', lab])));
+    await Promise.all(labs.map((lab) => labDown(lab, quiet)));
   });
+
+  /** Starts `klab lab up` that pauses after one node (KLAB_LAB_HANG_AFTER_NODES) and waits for it. */
+  async function pausedUp(lab: string, nodes: number) {
+    const child = execa(process.execPath, [KLAB_JS, 'lab', 'up', '--name', lab, '--nodes', String(nodes)], {
+      env: { KLAB_LAB_HANG_AFTER_NODES: '1' },
+      reject: false,
+    });
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    try {
+      await waitFor(
+        'up to pause',
+        async () => (stdout.includes('paused after 1 nodes') ? true : undefined),
+        40_000,
+      );
+    } catch (error) {
+      // A paused up waits forever; interrupt it so it cleans up after itself.
+      child.kill('SIGINT');
+      await child;
+      throw error;
+    }
+    // Wrapped: returning the subprocess itself from an async function would await its end.
+    return { child };
+  }
 
   it('an up that fails after two nodes cleans up by itself', async () => {
     const lab = fresh();
-    const result = await klab(['lab', 'up', '--name', lab, '--nodes', '4'], {
-      env: { KLAB_LAB_FAIL_AFTER_NODES: '2' },
+    await expect(upQuietly(lab, 4, { failAfterNodes: 2 })).rejects.toThrow('forced failure after 2 nodes');
+    await expectGone(lab);
+  });
+
+  it('refuses a second up, naming the fix', async () => {
+    const lab = fresh();
+    await upQuietly(lab, 1);
+    const refused = await upQuietly(lab, 1).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(LabError);
+    expect(refused).toMatchObject({
+      code: 'LAB_EXISTS',
+      hint: `take it down first: klab lab down --name ${lab}`,
     });
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('forced failure after 2 nodes');
-    expect(result.stdout).toContain('cleaning up');
+    expect(labNamespaces(lab)).toHaveLength(3);
+    expect(await labDown(lab, quiet)).toBe(true);
     await expectGone(lab);
   });
 
   it('Ctrl-C during up cleans up and exits 130', async () => {
     const lab = fresh();
-    const child = execa(process.execPath, [KLAB_JS, 'lab', 'up', '--name', lab], {
-      env: { KLAB_LAB_HANG_AFTER_NODES: '1' },
-      reject: false,
-    });
-    let stdout = '';
-    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    await waitFor('up to pause', async () => (stdout.includes('paused after 1 nodes') ? true : undefined));
+    const { child } = await pausedUp(lab, 3);
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(130);
-    expect(result.stdout).toContain('paused after 1 nodes');
+    expect(result.stderr).toContain('up was interrupted');
     await expectGone(lab);
   });
 
   it('down removes a crashed up by naming convention alone, without state', async () => {
     const lab = fresh();
-    const child = execa(process.execPath, [KLAB_JS, 'lab', 'up', '--name', lab, '--nodes', '2'], {
-      env: { KLAB_LAB_HANG_AFTER_NODES: '1' },
-      reject: false,
-    });
-    let stdout = '';
-    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    await waitFor('up to pause', async () => (stdout.includes('paused after 1 nodes') ? true : undefined));
+    const { child } = await pausedUp(lab, 2);
     child.kill('SIGKILL');
     await child;
     rmSync(join(stateDir, 'labs', lab), { recursive: true, force: true });
-    const listed = await klab(['lab', 'list']);
-    expect(listed.stdout).toMatch(new RegExp(`^${lab} .*no state`, 'm'));
-    const down = await klab(['lab', 'down', '--name', lab]);
-    expect(down.exitCode).toBe(0);
+    expect(await netnsProvider.listLabs()).toContain(lab);
+    expect(await labDown(lab, quiet)).toBe(true);
     await expectGone(lab);
   });
 
   it('--host-access adds kl-<lab> with 192.168.56.1 on the host, and down removes it (no packets sent)', async () => {
     const lab = fresh();
-    const up = await klab(['lab', 'up', '--name', lab, '--nodes', '1', '--host-access']);
-    expect(up.exitCode).toBe(0);
+    await upQuietly(lab, 1, { hostAccess: true });
     const link = await execa('ip', ['-br', '-4', 'addr', 'show', 'dev', `kl-${lab}`], { reject: false });
     expect(link.stdout).toContain('192.168.56.1/24');
-    const down = await klab(['lab', 'down', '--name', lab]);
-    expect(down.exitCode).toBe(0);
+    await labDown(lab, quiet);
     await expectGone(lab);
     const after = await execa('ip', ['link', 'show', 'dev', `kl-${lab}`], { reject: false });
     expect(after.exitCode).not.toBe(0);
   });
 
-  it('rejects bad names and node counts before creating anything', async () => {
-    const badName = await klab(['lab', 'up', '--name', 'Bad_Name']);
-    expect(badName.exitCode).toBe(1);
-    expect(badName.stderr).toContain('lab name "Bad_Name" may only hold');
-    const badNodes = await klab(['lab', 'up', '--name', fresh(), '--nodes', '0']);
-    expect(badNodes.exitCode).toBe(1);
-    expect(badNodes.stderr).toContain('node count 0');
+  it('the CLI rejects a bad name before creating anything', async () => {
+    const result = await klab(['lab', 'up', '--name', 'Bad_Name']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('lab name "Bad_Name" may only hold');
   });
 });

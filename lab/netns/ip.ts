@@ -5,21 +5,17 @@
  */
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { execa, ExecaError } from 'execa';
 import { LabError } from '../errors.js';
 import { renderNamespaceScript, type NamespaceConfig } from '../plan.js';
+import { failureDetail, runCommand, type RunResult } from '../run.js';
 
 const NETNS_DIR = '/run/netns';
 
-function failure(what: string, error: unknown, hint: string): LabError {
-  if (error instanceof ExecaError && error.isCanceled) {
-    return new LabError('INTERRUPTED', `${what}: interrupted`);
-  }
-  const detail =
-    error instanceof ExecaError
-      ? (String(error.stderr ?? '').trim() || error.shortMessage).split('\n').slice(0, 6).join('\n    ')
-      : String(error);
-  return new LabError('STEP_FAILED', `${what} failed:\n    ${detail}`, hint);
+/** Throws a LabError when `result` is not a success. */
+function check(result: RunResult, what: string, hint: string): void {
+  if (result.canceled) throw new LabError('INTERRUPTED', `${what}: interrupted`);
+  if (result.exitCode === 0) return;
+  throw new LabError('STEP_FAILED', `${what} failed:\n    ${failureDetail(result)}`, hint);
 }
 
 /** Runs `ip -batch -` in the host namespace; `force` continues past failing lines (for clean-up). */
@@ -29,28 +25,25 @@ export async function ipBatch(
 ): Promise<void> {
   if (lines.length === 0) return;
   const args = options.force ? ['-force', '-batch', '-'] : ['-batch', '-'];
-  try {
-    await execa('ip', args, { input: `${lines.join('\n')}\n`, cancelSignal: options.signal });
-  } catch (error) {
-    if (options.force) return;
-    throw failure(options.what, error, options.hint);
-  }
+  const result = await runCommand('ip', args, { input: `${lines.join('\n')}\n`, signal: options.signal });
+  if (!options.force) check(result, options.what, options.hint);
 }
 
-/** Applies one namespace's sysctls and ip batch with a single `ip netns exec … sh` process. */
+/**
+ * Applies one namespace's sysctls and ip batch with a single process: `ip netns exec … sh` when
+ * there are sysctls (they must be written from inside), else the lighter `ip -n … -batch`.
+ */
 export async function configureNamespace(config: NamespaceConfig, signal: AbortSignal): Promise<void> {
-  try {
-    await execa('ip', ['netns', 'exec', config.netns, 'sh', '-c', renderNamespaceScript(config)], {
-      input: `${config.ipBatch.join('\n')}\n`,
-      cancelSignal: signal,
-    });
-  } catch (error) {
-    throw failure(
-      `configuring namespace ${config.netns}`,
-      error,
-      'check that this kernel allows the sysctls and links shown (run as root)',
-    );
-  }
+  const args =
+    config.sysctls.length > 0
+      ? ['netns', 'exec', config.netns, 'sh', '-c', renderNamespaceScript(config)]
+      : ['-n', config.netns, '-batch', '-'];
+  const result = await runCommand('ip', args, { input: `${config.ipBatch.join('\n')}\n`, signal });
+  check(
+    result,
+    `configuring namespace ${config.netns}`,
+    'check that this kernel allows the sysctls and links shown (run as root)',
+  );
 }
 
 export async function listNetns(): Promise<string[]> {
@@ -67,7 +60,7 @@ export function netnsExists(netns: string): boolean {
 
 /** Pids of processes whose network namespace is `netns`. */
 export async function netnsPids(netns: string): Promise<number[]> {
-  const result = await execa('ip', ['netns', 'pids', netns], { reject: false });
+  const result = await runCommand('ip', ['netns', 'pids', netns]);
   if (result.exitCode !== 0) return [];
   return result.stdout
     .split('\n')
@@ -79,7 +72,7 @@ export async function netnsPids(netns: string): Promise<number[]> {
 export async function ensureBrNetfilter(): Promise<boolean> {
   const present = () => existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables');
   if (present()) return true;
-  await execa('modprobe', ['br_netfilter'], { reject: false });
+  await runCommand('modprobe', ['br_netfilter']);
   return present();
 }
 
@@ -91,7 +84,7 @@ interface IpAddrJson {
 /** IPv4 addresses (CIDR form) by interface, in `netns` or the host namespace. */
 export async function ipv4Addresses(netns?: string, dev?: string): Promise<Map<string, string[]>> {
   const args = [...(netns ? ['-n', netns] : []), '-j', '-4', 'addr', 'show', ...(dev ? ['dev', dev] : [])];
-  const result = await execa('ip', args, { reject: false });
+  const result = await runCommand('ip', args);
   const byIf = new Map<string, string[]>();
   if (result.exitCode !== 0 || result.stdout.trim() === '') return byIf;
   for (const link of JSON.parse(result.stdout) as IpAddrJson[]) {
@@ -104,6 +97,10 @@ export async function ipv4Addresses(netns?: string, dev?: string): Promise<Map<s
 }
 
 export async function linkExists(ifname: string): Promise<boolean> {
-  const result = await execa('ip', ['link', 'show', 'dev', ifname], { reject: false });
+  const result = await runCommand('ip', ['link', 'show', 'dev', ifname]);
   return result.exitCode === 0;
+}
+
+export async function deleteLink(ifname: string): Promise<void> {
+  check(await runCommand('ip', ['link', 'del', 'dev', ifname]), `deleting link ${ifname}`, 'run as root');
 }

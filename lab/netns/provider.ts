@@ -1,5 +1,5 @@
 /** The default lab backend: network namespaces on this machine, a bridge namespace as the LAN. */
-import { execa } from 'execa';
+import { setMaxListeners } from 'node:events';
 import { LabError } from '../errors.js';
 import { hostAccessIfName, parseNetnsName } from '../names.js';
 import {
@@ -15,6 +15,7 @@ import type { CreateContext, CreateResult, HostInspection, LabProvider } from '.
 import type { LabState } from '../state.js';
 import {
   configureNamespace,
+  deleteLink,
   ensureBrNetfilter,
   ipBatch,
   ipv4Addresses,
@@ -59,6 +60,8 @@ function untilAborted(signal: AbortSignal): Promise<never> {
 async function configureAll(configs: readonly NamespaceConfig[], context: CreateContext): Promise<void> {
   const local = new AbortController();
   const signal = AbortSignal.any([context.signal, local.signal]);
+  // One listener per namespace process is expected, not a leak.
+  setMaxListeners(configs.length + 2, signal);
   let nodesDone = 0;
   const { failAfterNodes, hangAfterNodes } = context.faults;
   const one = async (config: NamespaceConfig): Promise<void> => {
@@ -156,7 +159,10 @@ export const netnsProvider: LabProvider = {
     // Deleting the LAN namespace already removed the host-access veth's peer, and with it the pair.
     const access = state?.hostAccess?.ifname ?? hostAccessIfName(lab);
     if (await linkExists(access)) {
-      await execa('ip', ['link', 'del', 'dev', access]);
+      // The kernel may finish removing the pair between the check and the delete.
+      await deleteLink(access).catch(async (error: unknown) => {
+        if (await linkExists(access)) throw error;
+      });
       log(`deleted host-access link ${access}`);
     }
   },

@@ -282,6 +282,33 @@ describe.each(['sqlite', 'etcd'] as const)('kubectl against klab control (%s sto
     expect((await k('get', 'cm', 'bogus', '-n', 'demo')).exitCode).not.toBe(0);
   });
 
+  it('creates objects with the typed kubectl create commands (protobuf bodies)', async () => {
+    expect((await k('create', 'namespace', 'typed')).stdout).toBe('namespace/typed created');
+    const cm = await k(
+      'create',
+      'configmap',
+      'c',
+      '-n',
+      'typed',
+      '--from-literal=a=1',
+      '--from-literal=b=two',
+    );
+    expect(cm.stdout, cm.stderr).toBe('configmap/c created');
+    const secret = await k('create', 'secret', 'generic', 's', '-n', 'typed', '--from-literal=pw=hunter2');
+    expect(secret.stdout, secret.stderr).toBe('secret/s created');
+    expect((await k('create', 'serviceaccount', 'sa', '-n', 'typed')).stdout).toBe(
+      'serviceaccount/sa created',
+    );
+    const got = JSON.parse((await k('get', 'cm,secret', '-n', 'typed', '-o', 'json')).stdout);
+    expect(got.items.map((i: { data: unknown }) => i.data)).toEqual([
+      { a: '1', b: 'two' },
+      { pw: Buffer.from('hunter2').toString('base64') },
+    ]);
+    const deploy = await k('create', 'deployment', 'd', '-n', 'typed', '--image=klab/echo');
+    expect(deploy.stderr).toContain('protobuf bodies are accepted for');
+    expect((await k('delete', 'namespace', 'typed')).exitCode).toBe(0);
+  });
+
   it('deletes a file and returns once everything is gone', async () => {
     const r = await k('delete', '-f', file('modified.yaml'));
     expect(r.stderr).toBe('');

@@ -2,6 +2,7 @@
 import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest } from '../status.js';
 import type { PatchType } from '../extensions.js';
+import { PROTOBUF, decodeProtobufObject } from '../protobuf.js';
 import type { DeleteOptions } from '../registry.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -14,6 +15,7 @@ export function decodeObject(
   contentType: string | undefined,
 ): Record<string, unknown> {
   const type = mediaType(contentType);
+  if (type === PROTOBUF && raw) return decodeProtobufObject(raw);
   const text = raw?.toString('utf8') ?? '';
   if (text.trim() === '') throw badRequest('the request body is empty');
   let value: unknown;

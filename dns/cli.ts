@@ -8,6 +8,7 @@ interface ServeFlags {
   config?: string;
   listen?: string;
   objects?: string;
+  kubeconfig?: string;
   zone?: string;
   ttl?: string;
   pods?: string;
@@ -44,6 +45,7 @@ export function registerDnsCommands(program: Command): void {
     .description('serve cluster DNS (UDP and TCP), forward other names, expose /health, /ready and /metrics')
     .option('--config <file>', 'YAML/JSON config (keys as the long flags in camelCase); flags override it')
     .option('--listen <ip:port>', 'DNS listen address (default 0.0.0.0:53)')
+    .option('--kubeconfig <file>', 'watch Services, EndpointSlices and Namespaces through this kubeconfig')
     .option('--objects <file>', 'serve a static snapshot of Services/EndpointSlices/Namespaces (YAML stream)')
     .option('--zone <domain>', 'cluster domain (default cluster.local)')
     .option('--ttl <seconds>', 'TTL of cluster records and the SOA minimum (default 30)')
@@ -64,6 +66,7 @@ export function registerDnsCommands(program: Command): void {
       const fromFlags: ConfigInput = {
         listen: flags.listen,
         objects: flags.objects,
+        kubeconfig: flags.kubeconfig,
         zone: flags.zone,
         ttl: flags.ttl,
         pods: flags.pods,

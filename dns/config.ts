@@ -22,6 +22,7 @@ export interface DnsConfig {
   metricsPort: number;
   workers: number;
   objects?: string;
+  kubeconfig?: string;
 }
 
 /** Everything a file or flags may set; strings are parsed like the flags. */
@@ -39,6 +40,7 @@ export interface ConfigInput {
   metricsPort?: number | string;
   workers?: number | string;
   objects?: string;
+  kubeconfig?: string;
 }
 
 /** CoreDNS's cache capacity: 256 shards × 39 entries. */
@@ -96,6 +98,7 @@ const KEYS = new Set<keyof ConfigInput>([
   'metricsPort',
   'workers',
   'objects',
+  'kubeconfig',
 ]);
 
 /** Reads a YAML or JSON config file; unknown keys are errors, so typos do not pass silently. */
@@ -132,6 +135,9 @@ export function resolveConfig(layers: ConfigInput[], readResolvConf: () => strin
   if (!/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(zone)) {
     throw new Error(`zone: "${merged.zone}" is not a valid domain name`);
   }
+  if (merged.objects && merged.kubeconfig) {
+    throw new Error('objects and kubeconfig are exclusive: serve a snapshot or watch the API, not both');
+  }
   const pods = merged.pods ?? 'insecure';
   if (pods !== 'insecure' && pods !== 'disabled') {
     throw new Error(`pods: must be "insecure" or "disabled", got ${JSON.stringify(pods)}`);
@@ -162,5 +168,6 @@ export function resolveConfig(layers: ConfigInput[], readResolvConf: () => strin
     metricsPort: int(merged.metricsPort ?? 9153, 'metricsPort', 0, 65535),
     workers: int(merged.workers ?? 1, 'workers', 1, 64),
     objects: merged.objects,
+    kubeconfig: merged.kubeconfig,
   };
 }

@@ -15,6 +15,8 @@ import { parseObjects } from './objects.js';
 import type { RunningOps } from './ops.js';
 import { startOps } from './ops.js';
 import { startServer } from './server.js';
+import { feedFromApi } from './watch.js';
+import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { ObjectCache } from './store.js';
 
 export type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -128,43 +130,53 @@ export const WORKER_CONFIG_ENV = 'KLAB_DNS_WORKER_CONFIG';
 
 /** Runs the server until SIGTERM/SIGINT, in one process or as a primary with cluster workers. */
 export async function runDns(config: DnsConfig, log: Log): Promise<void> {
-  const objectsPath = requireObjects(config);
+  const source = objectSource(config);
   if (config.workers > 1) {
-    // Fail here with the file's error rather than in every worker, forever re-forked.
-    parseObjects(readFileSync(objectsPath, 'utf8'), objectsPath);
+    // Fail here with the input's error rather than in every worker, forever re-forked.
+    if (config.objects) parseObjects(readFileSync(config.objects, 'utf8'), config.objects);
+    if (config.kubeconfig) loadKubeconfig(config.kubeconfig);
     await runPrimary(config, log);
     return;
   }
   const dns = await startDns(config, { ops: true });
-  const stopFeed = feedFromFile(objectsPath, dns.objects, log);
+  const stopFeed = source(dns.objects, log);
   logServing(config, dns.port, log);
   onSignals(async () => {
-    stopFeed();
+    await stopFeed();
     await dns.close();
   });
 }
 
 /** A cluster worker: the sockets are the primary's (shared), the ops endpoints are the primary's. */
 export async function runWorker(config: DnsConfig, log: Log): Promise<void> {
-  const objectsPath = requireObjects(config);
+  const source = objectSource(config);
   const dns = await startDns(config, { ops: false, exclusive: false });
   AggregatorRegistry.setRegistries([dns.metrics.registry]);
   // prom-client installs the worker's reply to the primary's scrape only when one is constructed.
   new AggregatorRegistry();
-  const stopFeed = feedFromFile(objectsPath, dns.objects, log);
-  if (dns.objects.synced) process.send?.(READY_MESSAGE);
+  let announced = false;
+  dns.objects.onChange(() => {
+    if (announced || !dns.objects.synced) return;
+    announced = true;
+    process.send?.(READY_MESSAGE);
+  });
+  const stopFeed = source(dns.objects, log);
   logServing(config, dns.port, log);
   onSignals(async () => {
-    stopFeed();
+    await stopFeed();
     await dns.close();
   });
 }
 
-function requireObjects(config: DnsConfig): string {
-  if (!config.objects) {
-    throw new Error('klab dns serve needs --objects FILE: the live API watch arrives with the kube/ client');
+/** Where objects come from: a snapshot file, or the API server through the kubeconfig. */
+function objectSource(config: DnsConfig): (objects: ObjectCache, log: Log) => () => void | Promise<void> {
+  const { objects: file, kubeconfig } = config;
+  if (file) return (objects, log) => feedFromFile(file, objects, log);
+  if (kubeconfig) {
+    const connection = loadKubeconfig(kubeconfig);
+    return (objects, log) => feedFromApi(connection, objects, log);
   }
-  return config.objects;
+  throw new Error('klab dns serve needs --kubeconfig FILE (watch the API) or --objects FILE (a snapshot)');
 }
 
 function logServing(config: DnsConfig, port: number, log: Log): void {

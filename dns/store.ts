@@ -8,6 +8,7 @@ import { toDnsObject } from './objects.js';
 import type { ObjectsSnapshot } from './records.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+export type WatchedKind = DnsObject['kind'];
 
 export class ObjectCache {
   private services = new Map<string, Service>();
@@ -44,9 +45,12 @@ export class ObjectCache {
     this.changed();
   }
 
-  /** Applies a watch event carrying a raw Kubernetes object; kinds DNS ignores are skipped. */
-  applyRaw(type: EventType, raw: unknown): void {
-    const obj = toDnsObject(raw);
+  /**
+   * Applies a watch event carrying a raw Kubernetes object. Items of a list carry no `kind`, so
+   * the caller names the kind it watches.
+   */
+  applyRaw(type: EventType, raw: unknown, kind: WatchedKind): void {
+    const obj = toDnsObject(typeof raw === 'object' && raw !== null ? { ...raw, kind } : raw);
     if (obj) this.apply(type, obj);
   }
 

@@ -121,7 +121,13 @@ export class KubeClient {
       body === undefined ? {} : { 'Content-Type': options.contentType ?? 'application/json' };
     return new Promise<T>((resolvePromise, reject) => {
       const req = this.open(method, withQuery(path, options.query), headers);
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed meanwhile fails before the request reached
+        // it, so sending once more is safe (Node's documented recipe for reused sockets).
+        if (req.reusedSocket && error.code === 'ECONNRESET') {
+          this.request<T>(method, path, options).then(resolvePromise, reject);
+        } else reject(error);
+      });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

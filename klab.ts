@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerAgentCommands } from './agent/cli.js';
 import { registerCniCommands } from './cni/cli.js';
 import { registerControlCommands } from './control/cli.js';
 import { registerDnsCommands } from './dns/cli.js';
@@ -20,5 +21,6 @@ registerControlCommands(program);
 registerCniCommands(program);
 registerProxyCommands(program);
 registerDnsCommands(program);
+registerAgentCommands(program);
 
 await program.parseAsync(process.argv);

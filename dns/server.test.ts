@@ -64,7 +64,11 @@ async function http(port: number, path: string): Promise<{ status: number; body:
 beforeAll(async () => {
   stub = await startUpstreamStub({
     origin: 'example.test',
-    a: { 'example.test': ['192.0.2.1'], 'www.example.test': ['192.0.2.2', '192.0.2.3'] },
+    a: {
+      'example.test': ['192.0.2.1'],
+      'www.example.test': ['192.0.2.2', '192.0.2.3'],
+      'big.example.test': Array.from({ length: 100 }, (_, i) => `198.51.100.${i + 1}`),
+    },
     ttl: 60,
     negativeTtl: 20,
   });
@@ -189,6 +193,12 @@ describe('forwarding and caching', () => {
     expect(await dig('missing.example.test')).toMatch(/status: NXDOMAIN/);
     expect(await dig('missing.example.test')).toMatch(/status: NXDOMAIN/);
     expect(stub.queries.get('missing.example.test|1')).toBe(1);
+  });
+
+  it('retries upstream over TCP when the upstream truncates, and truncates for small clients', async () => {
+    expect((await dig('big.example.test', '+tcp', '+short')).trim().split('\n')).toHaveLength(100);
+    expect(await dig('big.example.test', '+ignore', '+noedns')).toMatch(/flags: qr tc rd ra;/);
+    expect(stub.queries.get('big.example.test|1')).toBe(2);
   });
 
   it('chases an ExternalName target through the upstream', async () => {

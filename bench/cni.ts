@@ -193,7 +193,7 @@ async function main(): Promise<void> {
       `startup floor (VERSION median): ${floors.map(([l, t]) => `${l} ${t.toFixed(1)}`).join(', ')}\n`,
     );
     console.log(
-      `${'variant'.padEnd(14)}${'plugin'.padEnd(30)}${'ADD p50'.padStart(8)}${'ADD p99'.padStart(8)}${'DEL p50'.padStart(8)}${'DEL p99'.padStart(8)}`,
+      `${'variant'.padEnd(14)}${'plugin'.padEnd(30)}${'ADD p50'.padStart(8)}${'ADD p99'.padStart(8)}${'DEL p50'.padStart(8)}${'DEL p99'.padStart(8)}${'ADD cpu'.padStart(8)}${'DEL cpu'.padStart(8)}`,
     );
     for (const ipMasq of [false, true]) {
       const variant = ipMasq ? 'ipMasq=true' : 'ipMasq=false';
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
         const r = res.get(p.label);
         if (r)
           console.log(
-            `${variant.padEnd(14)}${p.label.padEnd(30)}${f(r.add.median)}${f(r.add.p99)}${f(r.del.median)}${f(r.del.p99)}`,
+            `${variant.padEnd(14)}${p.label.padEnd(30)}${f(r.add.median)}${f(r.add.p99)}${f(r.del.median)}${f(r.del.p99)}${f(r.add.cpu)}${f(r.del.cpu)}`,
           );
       }
       const [ref, klab] = plugins.map((p) => res.get(p.label));

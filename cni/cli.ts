@@ -27,20 +27,25 @@ export function registerCniCommands(program: Command): void {
     .option('--mtu <bytes>', 'MTU of the bridge and veths', positiveInt)
     .option('--data-dir <dir>', 'host-local lease directory (default /var/lib/cni/networks)')
     .option('--no-portmap', 'leave portmap out of the chain even when it is in the bin dir')
-    .action((o: Record<string, unknown>) => {
+    .action(function (this: Command, o: Record<string, unknown>) {
       const binDir = o.binDir as string;
-      const result = install({
-        binDir,
-        confDir: o.confDir as string,
-        podCidr: o.podCidr as string,
-        bridge: o.bridge as string,
-        name: o.name as string,
-        ipMasq: o.ipMasq as boolean,
-        portmap: (o.portmap as boolean) && existsSync(join(binDir, 'portmap')),
-        ...(o.clusterCidr ? { clusterCidr: o.clusterCidr as string } : {}),
-        ...(o.mtu ? { mtu: o.mtu as number } : {}),
-        ...(o.dataDir ? { dataDir: o.dataDir as string } : {}),
-      });
+      let result: ReturnType<typeof install>;
+      try {
+        result = install({
+          binDir,
+          confDir: o.confDir as string,
+          podCidr: o.podCidr as string,
+          bridge: o.bridge as string,
+          name: o.name as string,
+          ipMasq: o.ipMasq as boolean,
+          portmap: (o.portmap as boolean) && existsSync(join(binDir, 'portmap')),
+          ...(o.clusterCidr ? { clusterCidr: o.clusterCidr as string } : {}),
+          ...(o.mtu ? { mtu: o.mtu as number } : {}),
+          ...(o.dataDir ? { dataDir: o.dataDir as string } : {}),
+        });
+      } catch (err) {
+        this.error((err as Error).message);
+      }
       const what = result.changed.length > 0 ? `wrote ${result.changed.join(', ')}` : 'already up to date';
       console.log(`klab cni install: ${what} (plugin ${result.plugin}, conflist ${result.conflist})`);
     });

@@ -53,6 +53,15 @@ describe('klab cni install', () => {
     expect(() => renderConflist(opts({ podCidr: '10.244.2.1/24' }))).toThrow(/ipam.ranges\[0\]\[0\].subnet/);
   });
 
+  it('names the flag when a CIDR flag is not a network', () => {
+    expect(() => install(opts({ podCidr: '10.244.2.1/24' }), process.execPath, 'x')).toThrow(
+      /--pod-cidr "10.244.2.1\/24"/,
+    );
+    expect(() => install(opts({ clusterCidr: 'ten' }), process.execPath, 'x')).toThrow(
+      /--cluster-cidr "ten"/,
+    );
+  });
+
   it('quotes paths in the launcher', () => {
     expect(renderLauncher('/usr/bin/node', "/o'dd/plugin-main.js")).toContain(
       `exec '/usr/bin/node' '/o'\\''dd/plugin-main.js' "$@"`,

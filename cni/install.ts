@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseNetConf } from './config.js';
 import { CniError } from './errors.js';
+import { network, parseCidr } from './ipv4.js';
 import { LATEST_VERSION, SUPPORTED_VERSIONS } from './version.js';
 
 export interface InstallOptions {
@@ -102,7 +103,17 @@ export interface Installed {
   changed: string[];
 }
 
+function checkNetwork(flag: string, value: string | undefined): void {
+  if (value === undefined) return;
+  const cidr = parseCidr(value);
+  if (!cidr || network(cidr) !== cidr.ip) {
+    throw new Error(`klab cni install: ${flag} "${value}" is not an IPv4 network CIDR such as 10.244.1.0/24`);
+  }
+}
+
 export function install(o: InstallOptions, nodePath = process.execPath, entry = pluginEntry()): Installed {
+  checkNetwork('--pod-cidr', o.podCidr);
+  checkNetwork('--cluster-cidr', o.clusterCidr);
   let conflistText: string;
   try {
     conflistText = renderConflist(o);

@@ -34,7 +34,7 @@ function faultsFromEnv(env: NodeJS.ProcessEnv): Faults {
     const value = env[key];
     if (value === undefined || value === '') return undefined;
     if (!/^[1-9]\d*$/.test(value))
-      throw new LabError('BAD_NODE_COUNT', `${key} must be a positive integer, got "${value}"`);
+      throw new LabError('BAD_USAGE', `${key} must be a positive integer, got "${value}"`);
     return Number(value);
   };
   return {
@@ -184,11 +184,7 @@ async function exec(host: string, words: string[], opts: { name: string }): Prom
   // passThroughOptions keeps the `--` that separates klab's options from the command's.
   const command = words[0] === '--' ? words.slice(1) : words;
   if (command.length === 0) {
-    throw new LabError(
-      'STEP_FAILED',
-      'no command given',
-      `usage: klab lab exec ${host} -- <command> [args…]`,
-    );
+    throw new LabError('BAD_USAGE', 'no command given', `usage: klab lab exec ${host} -- <command> [args…]`);
   }
   const { state, env } = await hostContext(opts.name, host);
   process.exitCode = await foreground(provider.hostCommand(state, host, command), env);
@@ -219,7 +215,7 @@ async function logs(host: string, component: string | undefined, opts: { name: s
     const names = existsSync(dir) ? (await readdir(dir)).map((f) => f.replace(/\.log$/, '')) : [];
     if (names.length !== 1) {
       throw new LabError(
-        'UNKNOWN_HOST',
+        'NO_LOG',
         names.length === 0 ? `no logs on ${host}` : `${host} has several components: ${names.join(', ')}`,
         names.length === 0 ? 'nothing runs there yet' : `pick one: klab lab logs ${host} <component>`,
       );
@@ -227,7 +223,7 @@ async function logs(host: string, component: string | undefined, opts: { name: s
     chosen = names[0];
   }
   const path = logFile(state.lab, host, chosen ?? '');
-  if (!existsSync(path)) throw new LabError('UNKNOWN_HOST', `no log for ${chosen} on ${host} (${path})`);
+  if (!existsSync(path)) throw new LabError('NO_LOG', `no log for ${chosen} on ${host} (${path})`);
   if (opts.follow) {
     process.exitCode = await foreground(['tail', '-n', '+1', '-F', path], process.env);
     return;

@@ -10,7 +10,9 @@ export type LabErrorCode =
   | 'INTERRUPTED'
   | 'FORCED_FAILURE'
   | 'BAD_STATE'
-  | 'PROCESS_FAILED';
+  | 'PROCESS_FAILED'
+  | 'NO_LOG'
+  | 'BAD_USAGE';
 
 export class LabError extends Error {
   constructor(

@@ -12,7 +12,6 @@ const HOST_ACCESS_PREFIX = 'kl-';
 export const LAB_NAME_MAX = IFNAME_MAX - HOST_ACCESS_PREFIX.length;
 
 const LAB_NAME_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const HOST_RE = /^(ext|lan|node-[1-9][0-9]*)$/;
 const NETNS_RE = /^klab-([a-z0-9][a-z0-9-]*?)-(ext|lan|node-[1-9][0-9]*)$/;
 
 /** Throws a LabError naming what is wrong with `name`; returns it unchanged when valid. */
@@ -46,11 +45,6 @@ export function parseNetnsName(netns: string): { lab: string; host: string } | u
   if (!match || match[1] === undefined || match[2] === undefined) return undefined;
   if (!LAB_NAME_RE.test(match[1])) return undefined;
   return { lab: match[1], host: match[2] };
-}
-
-/** True when `host` is a name the lab layout can produce (used to tell typos from absent hosts). */
-export function isHostName(host: string): boolean {
-  return HOST_RE.test(host);
 }
 
 /** The host-namespace end of the `--host-access` veth. */

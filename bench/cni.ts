@@ -185,12 +185,19 @@ async function main(): Promise<void> {
   ];
   await must('ip', 'netns', 'add', NODE);
   try {
-    const floors = await Promise.all(plugins.map(async (p) => [p.label, await startupFloor(p.exe)] as const));
+    const floors: [string, number][] = [];
+    for (const p of plugins) floors.push([p.label, await startupFloor(p.exe)]);
     console.log(
       `CNI ADD/DEL latency, ms, ${RUNS} runs each (after 2 warm-up runs), via ip netns exec into ${NODE}`,
     );
     console.log(
-      `startup floor (VERSION median): ${floors.map(([l, t]) => `${l} ${t.toFixed(1)}`).join(', ')}\n`,
+      `startup floor (VERSION median): ${floors.map(([l, t]) => `${l} ${t.toFixed(1)}`).join(', ')}`,
+    );
+    console.log(
+      `load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+    );
+    console.log(
+      'p50/p99: wall time per call; cpu: mean user+sys CPU per call of the plugin and all it runs\n',
     );
     console.log(
       `${'variant'.padEnd(14)}${'plugin'.padEnd(30)}${'ADD p50'.padStart(8)}${'ADD p99'.padStart(8)}${'DEL p50'.padStart(8)}${'DEL p99'.padStart(8)}${'ADD cpu'.padStart(8)}${'DEL cpu'.padStart(8)}`,

@@ -4,7 +4,8 @@
  * plain `iptables-restore` of the same text as the floor. Everything runs in throwaway network
  * namespaces (kpx-bench-*), removed at the end; the host's tables are never touched.
  *
- *   node dist/bench/proxy-sync.js [sizes...]     e.g. node dist/bench/proxy-sync.js 1000 5000 10000
+ *   node dist/bench/proxy-sync.js [--backend nft|legacy] [sizes...]
+ *   e.g. node dist/bench/proxy-sync.js 1000 5000 10000
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -12,9 +13,11 @@ import type { EndpointSliceObject, ServiceObject } from '../proxy/objects.js';
 import { buildModel } from '../proxy/model.js';
 import { renderIptables } from '../proxy/iptables/render.js';
 import { hostExec, IptablesApplier, netnsExec } from '../proxy/iptables/apply.js';
+import type { Backend } from '../proxy/iptables/apply.js';
 import { ProxySyncEngine } from '../proxy/sync.js';
 
 const ENDPOINTS = 10;
+let backend: Backend = 'nft';
 const node = {
   name: 'bench-node',
   ips: ['192.168.56.11'],
@@ -77,7 +80,7 @@ interface Row {
 async function plainRestore(text: string): Promise<number> {
   const ns = await freshNs();
   const t0 = performance.now();
-  await sh(['ip', 'netns', 'exec', ns, 'iptables-nft-restore', '--noflush'], text);
+  await sh(['ip', 'netns', 'exec', ns, `iptables-${backend}-restore`, '--noflush'], text);
   const t = ms(t0);
   await sh(['ip', 'netns', 'del', ns]);
   created.splice(created.indexOf(ns), 1);
@@ -98,8 +101,11 @@ async function benchSize(n: number, rows: Row[], withChange: boolean): Promise<v
   const engine = new ProxySyncEngine({
     node,
     exec,
-    applier: new IptablesApplier(exec, 'nft'),
+    applier: new IptablesApplier(exec, backend),
     minSyncPeriodMs: 0,
+    // Large-cluster mode lists chains for stale-chain clean-up once per sync period; keep that
+    // out of the one-change figure, as in a steady state.
+    syncPeriodMs: 3_600_000,
   });
   services.forEach((s) => engine.setService(s));
   slices.forEach((s) => engine.setEndpointSlice(s));
@@ -136,7 +142,17 @@ async function benchSize(n: number, rows: Row[], withChange: boolean): Promise<v
 }
 
 async function main(): Promise<void> {
-  const sizes = process.argv.slice(2).map(Number);
+  const args = process.argv.slice(2);
+  const b = args.indexOf('--backend');
+  if (b !== -1) {
+    const value = args[b + 1];
+    if (value !== 'nft' && value !== 'legacy') throw new Error(`--backend: "${value}" is not nft or legacy`);
+    backend = value;
+    args.splice(b, 2);
+  }
+  const sizes = args.map(Number);
+  const bad = args.find((a) => !/^[1-9]\d*$/.test(a));
+  if (bad !== undefined) throw new Error(`size "${bad}" is not a positive integer`);
   const list = sizes.length > 0 ? sizes : [1000, 5000, 10000];
   const rows: Row[] = [];
   try {
@@ -145,7 +161,7 @@ async function main(): Promise<void> {
     for (const ns of created) await hostExec('ip', ['netns', 'del', ns]);
   }
   console.log(
-    'kube-proxy iptables sync (iptables-nft, times in ms; floor = plain iptables-restore of the same text)',
+    `kube-proxy iptables sync (iptables-${backend}, ms; floor = plain iptables-restore of the same text)`,
   );
   console.log(
     `${'case'.padEnd(34)}${'bytes'.padStart(11)}  ${'render'.padStart(8)}${'restore'.padStart(8)}${'total'.padStart(8)}${'floor'.padStart(8)}  render/restore`,

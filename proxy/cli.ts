@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { runDaemon } from './daemon.js';
 import { ObjectError } from './objects.js';
 import { DEFAULT_CLUSTER_CIDR, renderCommand, UsageError } from './render-command.js';
 
@@ -10,7 +11,45 @@ function collect(value: string, previous: string[] | undefined): string[] {
 export function registerProxyCommands(program: Command): void {
   const proxy = program
     .command('proxy')
-    .description("kube-proxy: Services and EndpointSlices to a node's rules");
+    .description(
+      "kube-proxy: watch Services, EndpointSlices and this Node and keep the node's iptables rules in sync " +
+        '(run in the node network namespace); `klab proxy render` prints rules offline',
+    )
+    .option('--node <name>', 'this node (required to run)')
+    .option('--kubeconfig <file>', 'kubeconfig to reach the API (required to run)')
+    .option('--mode <mode>', 'proxy mode', 'iptables')
+    .option('--iptables-backend <backend>', 'auto (detect like kube-proxy), nft or legacy', 'auto')
+    .option(
+      '--cluster-cidr <cidr>',
+      'pod CIDR for the local-traffic detector ("" for none)',
+      DEFAULT_CLUSTER_CIDR,
+    )
+    .option('--node-ip <ip>', "node IP (repeatable; default: the Node's InternalIP)", collect)
+    .option('--masquerade-all', 'SNAT all traffic to cluster IPs')
+    .option('--no-localhost-nodeports', 'do not accept NodePorts on 127.0.0.0/8')
+    .option('--min-sync-period <duration>', 'shortest time between syncs', '1s')
+    .option('--sync-period <duration>', 'periodic sync and canary check interval', '30s')
+    .option('--healthz-bind-address <host:port>', '/healthz listener', '0.0.0.0:10256')
+    .option('--metrics-bind-address <host:port>', '/metrics listener', '127.0.0.1:10249')
+    .action(async (opts) => {
+      if (!opts.node || !opts.kubeconfig) {
+        process.stderr.write(
+          'klab proxy: --node and --kubeconfig are required (or use `klab proxy render`)\n',
+        );
+        process.exitCode = 1;
+        return;
+      }
+      try {
+        await runDaemon({ ...opts, backend: opts.iptablesBackend });
+      } catch (err) {
+        if (err instanceof UsageError) {
+          process.stderr.write(`klab proxy: ${err.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw err;
+      }
+    });
 
   proxy
     .command('render')

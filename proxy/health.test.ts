@@ -50,7 +50,10 @@ describe('HTTP servers on loopback', () => {
       body: await metrics.registry.metrics(),
     }));
     cleanups.push(() => s.stop());
-    const ports = await s.start({ host: '127.0.0.1', healthzPort: 0, metricsPort: 0 });
+    const ports = await s.start({
+      healthz: { host: '127.0.0.1', port: 0 },
+      metrics: { host: '127.0.0.1', port: 0 },
+    });
     const hz = await fetch(`http://127.0.0.1:${ports.healthz}/healthz`);
     expect(hz.status).toBe(200);
     expect(await hz.json()).toMatchObject({ nodeEligible: true });

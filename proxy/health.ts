@@ -110,9 +110,8 @@ export class ProxyHttpServers {
 
   /** Starts both listeners; returns the ports actually bound (0 asks for any free port). */
   async start(o: {
-    host: string;
-    healthzPort: number;
-    metricsPort: number;
+    healthz: { host: string; port: number };
+    metrics: { host: string; port: number };
   }): Promise<{ healthz: number; metrics: number }> {
     const healthz = createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0];
@@ -142,8 +141,8 @@ export class ProxyHttpServers {
     });
     this.servers.push(healthz, metrics);
     return {
-      healthz: await listen(healthz, o.healthzPort, o.host),
-      metrics: await listen(metrics, o.metricsPort, o.host),
+      healthz: await listen(healthz, o.healthz.port, o.healthz.host),
+      metrics: await listen(metrics, o.metrics.port, o.metrics.host),
     };
   }
 

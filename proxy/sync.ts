@@ -42,7 +42,7 @@ export interface SyncResult {
   ok: boolean;
   full: boolean;
   bytes: number;
-  /** Milliseconds spent rendering and in iptables-restore. */
+  /** Milliseconds spent rendering, and in iptables-restore alone (jump rules excluded). */
   renderMs: number;
   restoreMs: number;
   deletedChains: string[];
@@ -76,7 +76,7 @@ export class ProxySyncEngine {
   private lastCleanup = 0;
   private lastSyncStart = Number.NEGATIVE_INFINITY;
   private prevModel: ProxyModel | undefined;
-  private prevActive: Set<string> | undefined;
+  private prevActive: (() => Set<string>) | undefined;
   private largeClusterMode = false;
   private running: Promise<SyncResult> | undefined;
   private pending = false;
@@ -260,7 +260,7 @@ export class ProxySyncEngine {
     if (full || !this.largeClusterMode || start - this.lastCleanup >= this.syncPeriodMs) {
       existing = await applier.natChains();
       const present = new Set(existing);
-      if (!full && this.prevActive && [...this.prevActive].some((c) => !present.has(c))) {
+      if (!full && this.prevActive && [...this.prevActive()].some((c) => !present.has(c))) {
         log('a chain kube-proxy wrote is gone; full resync');
         full = true;
       }
@@ -278,17 +278,19 @@ export class ProxySyncEngine {
       existingNatChains: existing,
       cache: this.fragments,
     });
+    const topLevel = topLevelContents(out.text);
     const trim = !full && !periodic && (this.o.skipUnchangedTopLevel ?? true);
-    const text = trim ? dropUnchangedTopLevel(out.text, this.lastTopLevel) : out.text;
+    const text = trim ? dropUnchangedTopLevel(out.text, this.lastTopLevel, topLevel) : out.text;
     const renderMs = this.now() - renderStart;
     this.largeClusterMode = out.largeClusterMode;
 
-    const restoreStart = this.now();
+    let restoreStart = this.now();
     try {
       if (full) {
         await applier.ensureCanaries();
         await applier.ensureJumpRules();
       }
+      restoreStart = this.now();
       await applier.restore(text);
     } catch (err) {
       const error = (err as Error).message;
@@ -321,7 +323,7 @@ export class ProxySyncEngine {
     if (full) this.lastFullSync = start;
     if (existing) this.lastCleanup = start;
     this.prevActive = out.activeNatChains;
-    this.lastTopLevel = topLevelContents(out.text);
+    this.lastTopLevel = topLevel;
     this.recordMetrics(model, out, text, full, (end - start) / 1000, triggers, end);
     this.health.updated();
     await this.o.serviceHealth?.sync(serviceHealthStates(model));

@@ -43,8 +43,8 @@ export type FragmentCache = WeakMap<ServicePort, { context: string; fragment: Po
 export interface IptablesRender {
   /** The `iptables-restore --noflush` input. */
   text: string;
-  /** Every nat service chain the rules use, also those skipped by a partial sync. */
-  activeNatChains: Set<string>;
+  /** Every nat service chain the rules use, also those skipped by a partial sync (computed on demand). */
+  activeNatChains(): Set<string>;
   /** Stale chains this render deletes. */
   deletedChains: string[];
   /** Rule counts per table of the complete rule set (as if fully written), for metrics. */
@@ -59,14 +59,13 @@ const LARGE_CLUSTER_THRESHOLD = 1000;
 const LOCALHOST_NP_COUNTER = 'localhost_nps_accepted_pkts';
 const INVALID_COUNTER = 'ct_state_invalid_dropped_pkts';
 
-/** Rule and chain sinks; the discarding sink lets partial syncs count what they skip. */
+/** Collects output lines and counts them. */
 class Sink {
   readonly lines: string[] = [];
   count = 0;
-  constructor(private readonly keep: boolean) {}
   write(line: string): void {
     this.count++;
-    if (this.keep) this.lines.push(line);
+    this.lines.push(line);
   }
 }
 
@@ -90,13 +89,14 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
   const ifLocal = clusterCIDR ? ` -s ${clusterCIDR}` : '';
   const nodeIP = node.ips[0];
 
-  const filterChains = new Sink(true);
-  const filterRules = new Sink(true);
-  const natChainsOut = new Sink(true);
-  const natRulesOut = new Sink(true);
-  const skippedChains = new Sink(false);
-  const skippedRules = new Sink(false);
-  const active = new Set<string>();
+  const filterChains = new Sink();
+  const filterRules = new Sink();
+  const natChainsOut = new Sink();
+  const natRulesOut = new Sink();
+  // A partial sync leaves unchanged services' chains out but still counts them for metrics.
+  let skippedChains = 0;
+  let skippedRules = 0;
+  const fragments: PortFragment[] = [];
 
   for (const c of [
     'KUBE-SERVICES',
@@ -145,16 +145,21 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
     const partialSkip = opts.changedServices !== undefined && !opts.changedServices.has(sp.service);
     for (const line of fragment.filter) filterRules.write(line);
     for (const line of fragment.natTop) natRulesOut.write(line);
-    const chains = partialSkip ? skippedChains : natChainsOut;
-    const rules = partialSkip ? skippedRules : natRulesOut;
-    for (const line of fragment.chains) chains.write(line);
-    for (const line of fragment.rules) rules.write(line);
-    for (const chain of fragment.active) active.add(chain);
+    if (partialSkip) {
+      skippedChains += fragment.chains.length;
+      skippedRules += fragment.rules.length;
+    } else {
+      for (const line of fragment.chains) natChainsOut.write(line);
+      for (const line of fragment.rules) natRulesOut.write(line);
+    }
+    fragments.push(fragment);
   }
 
+  let active: Set<string> | undefined;
+  const activeNatChains = () => (active ??= new Set(fragments.flatMap((f) => f.active)));
   const deletedChains: string[] = [];
   for (const chain of opts.existingNatChains ?? []) {
-    if (!isServiceChainName(chain) || active.has(chain)) continue;
+    if (!isServiceChainName(chain) || activeNatChains().has(chain)) continue;
     // A chain line flushes the chain, so the -X cannot fail on leftover rules.
     natChainsOut.write(chainLine(chain));
     natRulesOut.write(`-X ${chain}`);
@@ -191,13 +196,13 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
   const deletedLines = deletedChains.length;
   return {
     text,
-    activeNatChains: active,
+    activeNatChains,
     deletedChains,
     ruleCounts: {
       filter: filterRules.count,
-      nat: natRulesOut.count + skippedRules.count - deletedLines,
+      nat: natRulesOut.count + skippedRules - deletedLines,
     },
-    natChainCount: natChainsOut.count + skippedChains.count - deletedLines,
+    natChainCount: natChainsOut.count + skippedChains - deletedLines,
     largeClusterMode: large,
   };
 }

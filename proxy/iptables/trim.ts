@@ -26,24 +26,32 @@ function chainOf(line: string): string | undefined {
 
 /** The rules of every top-level chain the restore input writes. */
 export function topLevelContents(text: string): ChainContents {
-  const out: ChainContents = new Map();
+  const rules = new Map<string, string[]>();
   let table = '';
   for (const line of text.split('\n')) {
     if (line.startsWith('*')) table = line.slice(1);
     const chain = chainOf(line);
     if (chain === undefined || !TOP_LEVEL_CHAINS.has(chain)) continue;
     const key = `${table}/${chain}`;
-    const prev = out.get(key);
-    if (line.startsWith(':')) out.set(key, prev ?? '');
-    else out.set(key, prev ? `${prev}\n${line}` : line);
+    let list = rules.get(key);
+    if (!list) rules.set(key, (list = []));
+    if (!line.startsWith(':')) list.push(line);
   }
-  return out;
+  return new Map([...rules].map(([key, list]) => [key, list.join('\n')]));
 }
 
-/** Drops the chain lines and rules of top-level chains whose contents equal `previous`. */
-export function dropUnchangedTopLevel(text: string, previous: ChainContents): string {
-  const now = topLevelContents(text);
-  const same = new Set([...now].filter(([key, rules]) => previous.get(key) === rules).map(([key]) => key));
+/**
+ * Drops the chain lines and rules of top-level chains whose contents (`current`, from
+ * topLevelContents of `text`) equal `previous`.
+ */
+export function dropUnchangedTopLevel(
+  text: string,
+  previous: ChainContents,
+  current = topLevelContents(text),
+): string {
+  const same = new Set(
+    [...current].filter(([key, rules]) => previous.get(key) === rules).map(([key]) => key),
+  );
   if (same.size === 0) return text;
   let table = '';
   const kept: string[] = [];

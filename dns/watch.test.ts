@@ -1,60 +1,41 @@
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extensions } from '../control/layers.js';
+import { startTestCluster, type TestCluster } from '../control/testing.js';
+import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { buildZone, lookup } from './records.js';
 import { ObjectCache } from './store.js';
 import { feedFromApi } from './watch.js';
 import { TYPE } from './wire.js';
 
-/**
- * A minimal API server: lists (items without kind, as the real API sends them) and watch streams
- * that stay open so the test can push events.
- */
-const lists: Record<string, unknown[]> = {
-  '/api/v1/services': [
-    {
-      metadata: { name: 'web', namespace: 'default', resourceVersion: '5' },
-      spec: { clusterIP: '10.96.0.20' },
-    },
-  ],
-  '/apis/discovery.k8s.io/v1/endpointslices': [],
-  '/api/v1/namespaces': [{ metadata: { name: 'quiet', resourceVersion: '3' } }],
-};
-const watchers = new Map<string, http.ServerResponse>();
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url ?? '/', 'http://x');
-  const items = lists[url.pathname];
-  if (!items) {
-    res.writeHead(404).end();
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'application/json' });
-  if (url.searchParams.get('watch') === 'true') {
-    watchers.set(url.pathname, res);
-    res.write('');
-    return;
-  }
-  res.end(JSON.stringify({ kind: 'List', metadata: { resourceVersion: '10' }, items }));
-});
-
+/** The real API server (klab control on loopback) feeding the DNS object cache. */
+let cluster: TestCluster;
 let stop: () => Promise<void> = async () => undefined;
 const objects = new ObjectCache();
 const logs: string[] = [];
 
 beforeAll(async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  stop = feedFromApi(
-    { server: `http://127.0.0.1:${port}`, insecureSkipTlsVerify: false },
-    objects,
-    (_l, msg) => logs.push(msg),
+  cluster = await startTestCluster({ ext: extensions });
+  const created = await cluster.kubectl(
+    ['apply', '-f', '-'],
+    `apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  clusterIP: 10.96.0.20
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: quiet}
+`,
   );
-});
+  if (created.exitCode !== 0) throw new Error(created.stderr);
+  stop = feedFromApi(loadKubeconfig(cluster.server.kubeconfigPath), objects, (_l, msg) => logs.push(msg));
+}, 60_000);
 
 afterAll(async () => {
   await stop();
-  for (const w of watchers.values()) w.destroy();
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await cluster?.stop();
 });
 
 async function until(check: () => boolean): Promise<void> {
@@ -81,27 +62,23 @@ describe('feeding DNS from the API', () => {
     expect(z.namespaces.has('quiet')).toBe(true);
   });
 
-  it('applies watch events as they arrive', async () => {
-    await until(() => watchers.size === 3);
-    const svc = {
-      metadata: { name: 'new', namespace: 'default', resourceVersion: '11' },
-      spec: { clusterIP: '10.96.1.1' },
-    };
-    watchers
-      .get('/api/v1/services')
-      ?.write(`${JSON.stringify({ type: 'ADDED', object: { kind: 'Service', ...svc } })}\n`);
+  it('follows creations and deletions within a second', async () => {
+    const add = await cluster.kubectl([
+      '-n',
+      'default',
+      'create',
+      'service',
+      'clusterip',
+      'new',
+      '--tcp=80',
+      '--clusterip=10.96.1.1',
+    ]);
+    expect(add.exitCode, add.stderr).toBe(0);
+    const start = Date.now();
     await until(() => answers('new.default.svc.cluster.local').length === 1);
-    watchers.get('/api/v1/services')?.write(`${JSON.stringify({ type: 'DELETED', object: svc })}\n`);
+    expect(answers('new.default.svc.cluster.local')).toEqual(['10.96.1.1']);
+    await cluster.kubectl(['-n', 'default', 'delete', 'service', 'new']);
     await until(() => answers('new.default.svc.cluster.local').length === 0);
-  });
-
-  it('logs and skips a malformed object instead of stopping the watch', async () => {
-    const bad = {
-      metadata: { name: 'bad', namespace: 'default', resourceVersion: '12' },
-      spec: { ports: [{ port: 0 }] },
-    };
-    watchers.get('/api/v1/services')?.write(`${JSON.stringify({ type: 'ADDED', object: bad })}\n`);
-    await until(() => logs.includes('object ignored'));
-    expect(answers('web.default.svc.cluster.local')).toEqual(['10.96.0.20']);
+    expect(Date.now() - start).toBeLessThan(5_000);
   });
 });

@@ -2,7 +2,7 @@
 import { parse as parseYaml } from 'yaml';
 import { ApiError, badRequest } from '../status.js';
 import type { PatchType } from '../extensions.js';
-import { PROTOBUF, decodeProtobufObject } from '../protobuf.js';
+import { PROTOBUF, decodeProtobufObject } from '../protobuf/envelope.js';
 import type { DeleteOptions } from '../registry.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;

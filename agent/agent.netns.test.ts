@@ -1,0 +1,315 @@
+/**
+ * The agent against a real `klab control`, both inside one throwaway "node" namespace
+ * (`kagt-*`), so the bridge, NAT rules and routes never touch the host's namespace.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KLAB_JS } from '../test/support/klab-cli.js';
+
+const id = Math.random().toString(16).slice(2, 8);
+const NODE_NS = `kagt-${id}`;
+const PREFIX = `kagt-${id}-`;
+const NODE_IP = '192.168.77.11';
+let dir: string;
+let control: ChildProcess | undefined;
+let agent: ChildProcess | undefined;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const inNode = (argv: string[], input?: string) =>
+  execa('ip', ['netns', 'exec', NODE_NS, ...argv], { reject: false, input, timeout: 30_000 });
+const kubectl = (args: string[], input?: string) =>
+  inNode(['kubectl', '--kubeconfig', join(dir, 'admin.kubeconfig'), ...args], input);
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+async function getJson<T>(args: string[]): Promise<T | undefined> {
+  const r = await kubectl([...args, '-o', 'json']);
+  return r.exitCode === 0 ? (JSON.parse(String(r.stdout)) as T) : undefined;
+}
+
+function startAgent(): ChildProcess {
+  const argv = [
+    process.execPath,
+    KLAB_JS,
+    'agent',
+    '--node',
+    'node-1',
+    '--kubeconfig',
+    join(dir, 'node-1.kubeconfig'),
+    '--node-ip',
+    NODE_IP,
+    '--control-plane',
+    '--cni-bin-dir',
+    join(dir, 'bin'),
+    '--cni-conf-dir',
+    join(dir, 'net.d'),
+    '--state-dir',
+    join(dir, 'agent'),
+    '--netns-prefix',
+    PREFIX,
+    '--lease-seconds',
+    '2',
+    '--healthz-port',
+    '0',
+  ];
+  return spawn('ip', ['netns', 'exec', NODE_NS, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+async function stopProcess(p: ChildProcess | undefined): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  await Promise.race([exited, sleep(5_000)]);
+  if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+}
+
+type Pod = {
+  metadata: { uid: string };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    hostIP?: string;
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: {
+      ready: boolean;
+      restartCount: number;
+      containerID?: string;
+      state: Record<string, { reason?: string; message?: string }>;
+    }[];
+  };
+};
+
+const podManifest = (name: string, image: string, extra = '') => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: default}
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: main
+    image: ${image}
+    ports: [{containerPort: 8080}]
+${extra}`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kagt-'));
+  await execa('ip', ['netns', 'add', NODE_NS]);
+  await execa('ip', ['-n', NODE_NS, 'link', 'set', 'lo', 'up']);
+  await execa('ip', ['-n', NODE_NS, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'lan1']);
+  await execa('ip', ['-n', NODE_NS, 'addr', 'add', `${NODE_IP}/24`, 'dev', 'lan0']);
+  await execa('ip', ['-n', NODE_NS, 'link', 'set', 'lan0', 'up']);
+  control = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NODE_NS,
+      process.execPath,
+      KLAB_JS,
+      'control',
+      '--data-dir',
+      dir,
+      '--listen',
+      '127.0.0.1:0',
+      '--advertise-address',
+      '127.0.0.1',
+      '--node-monitor-grace-period',
+      '10',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  await until('klab control', async () => {
+    if (!existsSync(join(dir, 'admin.kubeconfig'))) return undefined;
+    return (await kubectl(['get', 'svc', 'kubernetes'])).exitCode === 0 ? true : undefined;
+  });
+  const token = await execa(process.execPath, [
+    KLAB_JS,
+    'control',
+    'token',
+    '--data-dir',
+    dir,
+    '--node',
+    'node-1',
+    '--out',
+    join(dir, 'node-1.kubeconfig'),
+  ]);
+  expect(token.exitCode).toBe(0);
+  agent = startAgent();
+}, 90_000);
+
+afterAll(async () => {
+  await stopProcess(agent);
+  // Pods outlive the agent by design; stop what this test's agent started.
+  const podsDir = dir ? join(dir, 'agent', 'pods') : '';
+  if (podsDir && existsSync(podsDir)) {
+    for (const f of readdirSync(podsDir).filter((n) => n.endsWith('.json'))) {
+      const rt = JSON.parse(readFileSync(join(podsDir, f), 'utf8')) as { containers: { pid?: number }[] };
+      for (const c of rt.containers) if (c.pid) killGroup(c.pid);
+    }
+  }
+  await stopProcess(control);
+  const list = await execa('ip', ['netns', 'list'], { reject: false });
+  for (const line of String(list.stdout).split('\n')) {
+    const name = line.split(' ')[0] ?? '';
+    if (name.startsWith(PREFIX)) await execa('ip', ['netns', 'delete', name], { reject: false });
+    if (name.startsWith(PREFIX)) await rm(`/etc/netns/${name}`, { recursive: true, force: true });
+  }
+  await execa('ip', ['netns', 'delete', NODE_NS], { reject: false });
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('klab agent', () => {
+  it('registers a Ready Node with its InternalIP, labels and node info, and renews its Lease', async () => {
+    const node = await until('node-1 Ready with a pod CIDR', async () => {
+      const n = await getJson<{
+        spec: { podCIDR?: string };
+        metadata: { labels: Record<string, string> };
+        status: {
+          addresses: { type: string; address: string }[];
+          conditions?: { type: string; status: string }[];
+          nodeInfo: Record<string, string>;
+          capacity: Record<string, string>;
+        };
+      }>(['get', 'node', 'node-1']);
+      const ready = n?.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      return n && ready && n.spec.podCIDR ? n : undefined;
+    });
+    expect(node.status.addresses).toContainEqual({ type: 'InternalIP', address: NODE_IP });
+    expect(node.metadata.labels).toMatchObject({
+      'kubernetes.io/hostname': 'node-1',
+      'kubernetes.io/os': 'linux',
+      'node-role.kubernetes.io/control-plane': '',
+    });
+    expect(node.status.nodeInfo.kubeletVersion).toBe('v1.32.0-klab');
+    expect(node.status.capacity.pods).toBe('110');
+    const first = await getJson<{ spec: { renewTime: string } }>([
+      '-n',
+      'kube-node-lease',
+      'get',
+      'lease',
+      'node-1',
+    ]);
+    await sleep(2500);
+    const second = await getJson<{ spec: { renewTime: string } }>([
+      '-n',
+      'kube-node-lease',
+      'get',
+      'lease',
+      'node-1',
+    ]);
+    expect(second?.spec.renewTime).not.toBe(first?.spec.renewTime);
+  }, 60_000);
+
+  it('runs klab/echo in its own sandbox: Running, Ready, pod IP from the node CIDR, reachable, cluster resolv.conf', async () => {
+    expect((await kubectl(['apply', '-f', '-'], podManifest('echo-a', 'klab/echo'))).exitCode).toBe(0);
+    const pod = await until('echo-a Ready', async () => {
+      const p = await getJson<Pod>(['get', 'pod', 'echo-a']);
+      return p?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+    });
+    expect(pod.status?.phase).toBe('Running');
+    expect(pod.status?.hostIP).toBe(NODE_IP);
+    expect(pod.status?.podIP).toMatch(/^10\.244\.\d+\.\d+$/);
+    const answer = await until('echo-a answers', async () => {
+      const r = await inNode(['curl', '-s', '--max-time', '2', `http://${pod.status?.podIP}:8080/`]);
+      return r.exitCode === 0
+        ? (JSON.parse(String(r.stdout)) as { hostname: string; node: string })
+        : undefined;
+    });
+    expect(answer).toMatchObject({ hostname: 'echo-a', node: 'node-1' });
+    const netns = readdirNetns().find((n) => n.startsWith(`${PREFIX}pod-`));
+    expect(netns).toBeDefined();
+    expect(readFileSync(`/etc/netns/${netns}/resolv.conf`, 'utf8')).toBe(
+      'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n',
+    );
+  }, 60_000);
+
+  it('reports an unknown image as waiting with ErrImageNotKnown, not Running', async () => {
+    expect((await kubectl(['apply', '-f', '-'], podManifest('bad-image', 'nginx:1.27'))).exitCode).toBe(0);
+    const pod = await until('bad-image reported', async () => {
+      const p = await getJson<Pod>(['get', 'pod', 'bad-image']);
+      return p?.status?.containerStatuses?.[0]?.state.waiting ? p : undefined;
+    });
+    expect(pod.status?.phase).toBe('Pending');
+    expect(pod.status?.containerStatuses?.[0]?.state.waiting?.reason).toBe('ErrImageNotKnown');
+    expect(pod.status?.containerStatuses?.[0]?.state.waiting?.message).toContain('nginx:1.27');
+  }, 60_000);
+
+  it('adopts running pods across an agent restart instead of restarting them', async () => {
+    const before = await getJson<Pod>(['get', 'pod', 'echo-a']);
+    await stopProcess(agent);
+    agent = startAgent();
+    await sleep(4000);
+    const after = await getJson<Pod>(['get', 'pod', 'echo-a']);
+    expect(after?.status?.containerStatuses?.[0]?.containerID).toBe(
+      before?.status?.containerStatuses?.[0]?.containerID,
+    );
+    expect(after?.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    const r = await inNode(['curl', '-s', '--max-time', '2', `http://${after?.status?.podIP}:8080/`]);
+    expect(r.exitCode).toBe(0);
+  }, 60_000);
+
+  it('routes other nodes’ pod CIDRs via their InternalIP', async () => {
+    const other = `{"apiVersion":"v1","kind":"Node","metadata":{"name":"node-2"},"spec":{"podCIDR":"10.244.9.0/24"}}`;
+    expect((await kubectl(['create', '-f', '-'], other)).exitCode).toBe(0);
+    const patch = JSON.stringify({
+      status: { addresses: [{ type: 'InternalIP', address: '192.168.77.12' }] },
+    });
+    expect(
+      (await kubectl(['patch', 'node', 'node-2', '--subresource', 'status', '--type', 'merge', '-p', patch]))
+        .exitCode,
+    ).toBe(0);
+    const cidr = (await getJson<{ spec: { podCIDR: string } }>(['get', 'node', 'node-2']))?.spec.podCIDR;
+    await until('route to node-2', async () => {
+      const r = await inNode(['ip', 'route', 'show', 'proto', '75']);
+      return String(r.stdout).includes(`${cidr} via 192.168.77.12`) ? true : undefined;
+    });
+    expect((await kubectl(['delete', 'node', 'node-2'])).exitCode).toBe(0);
+    await until('route to node-2 removed', async () => {
+      const r = await inNode(['ip', 'route', 'show', 'proto', '75']);
+      return String(r.stdout).trim() === '' ? true : undefined;
+    });
+  }, 60_000);
+
+  it('deletes gracefully: processes stopped, sandbox, veth and lease gone, then the pod object', async () => {
+    const before = await getJson<Pod>(['get', 'pod', 'echo-a']);
+    const pid = Number(before?.status?.containerStatuses?.[0]?.containerID?.split('/').pop());
+    expect(pid).toBeGreaterThan(0);
+    expect((await kubectl(['delete', 'pod', 'echo-a', 'bad-image', '--wait=false'])).exitCode).toBe(0);
+    await until('pods gone', async () => {
+      const r = await kubectl(['get', 'pods', '-o', 'name']);
+      return String(r.stdout).trim() === '' ? true : undefined;
+    });
+    expect(readdirNetns().filter((n) => n.startsWith(`${PREFIX}pod-`))).toEqual([]);
+    const veths = await inNode(['ip', '-br', 'link', 'show', 'master', 'cni0']);
+    expect(String(veths.stdout).trim()).toBe('');
+    expect(() => process.kill(pid, 0)).toThrow();
+    const leases = join(dir, 'agent', 'ipam', 'klab');
+    const files = existsSync(leases) ? readdirSync(leases).filter((f) => /^\d/.test(f)) : [];
+    expect(files).toEqual([]);
+  }, 60_000);
+});
+
+function readdirNetns(): string[] {
+  return existsSync('/run/netns') ? readdirSync('/run/netns') : [];
+}

@@ -1,0 +1,466 @@
+import { readFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { install } from '../cni/install.js';
+import { ApiError, KubeClient, type KubeObject } from '../kube/client.js';
+import { Informer } from '../kube/informer.js';
+import { loadKubeconfig } from '../kube/kubeconfig.js';
+import { cniCall, type CniNetwork, resultAddress } from './cni.js';
+import { createSandbox, deleteSandbox } from './netns.js';
+import { desiredNode, type Machine, microTime, nodeConditions, nodeLease } from './node.js';
+import { containerLaunch, type Pod, resolvConf, restartDelayMs, sandboxName, shouldRestart } from './pod.js';
+import { runProbe } from './probes.js';
+import { desiredRoutes, syncRoutes } from './routes.js';
+import { isAlive, PodStore, signalGroup, startContainer } from './runtime.js';
+import { type ContainerRuntime, type PodRuntime, podStatus } from './status.js';
+
+export interface AgentOptions {
+  node: string;
+  kubeconfig: string;
+  nodeIP: string;
+  controlPlane: boolean;
+  cniBinDir: string;
+  cniConfDir: string;
+  clusterCidr: string;
+  stateDir: string;
+  netnsPrefix: string;
+  leaseSeconds: number;
+  dnsIP: string;
+  clusterDomain: string;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function readMachine(): Machine {
+  const osRelease = (() => {
+    try {
+      return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'Linux';
+    } catch {
+      return 'Linux';
+    }
+  })();
+  let machineID = '';
+  try {
+    machineID = readFileSync('/etc/machine-id', 'utf8').trim();
+  } catch {
+    // containers and minimal systems may lack it; kubelet reports it empty then
+  }
+  return {
+    cpus: cpus().length,
+    memoryBytes: totalmem(),
+    kernelVersion: release(),
+    osImage: osRelease,
+    machineID,
+  };
+}
+
+/** The kubelet's role on one node: Node, Lease, routes, and the pods bound here. */
+export class Agent {
+  private readonly client: KubeClient;
+  private readonly store: PodStore;
+  private readonly runtimes = new Map<string, PodRuntime>();
+  private readonly terminating = new Set<string>();
+  private readonly reported = new Map<string, string>();
+  private readonly probeTimers = new Map<string, NodeJS.Timeout>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private pods: Informer<Pod> | undefined;
+  private nodes: Informer<KubeObject> | undefined;
+  private network: CniNetwork | undefined;
+  private syncing: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly startedAt = now();
+
+  constructor(private readonly o: AgentOptions) {
+    this.client = new KubeClient(loadKubeconfig(o.kubeconfig), `klab-agent/${o.node}`);
+    this.store = new PodStore(o.stateDir);
+  }
+
+  async start(): Promise<void> {
+    const nodeUid = await this.register();
+    await this.renewLease(nodeUid);
+    this.timers.push(
+      setInterval(() => {
+        this.renewLease(nodeUid).catch((e: unknown) =>
+          this.o.log('lease renewal failed', { error: String(e) }),
+        );
+      }, this.o.leaseSeconds * 1000),
+    );
+    const podCIDR = await this.waitForPodCIDR();
+    const installed = install({
+      binDir: this.o.cniBinDir,
+      confDir: this.o.cniConfDir,
+      podCidr: podCIDR,
+      clusterCidr: this.o.clusterCidr,
+      bridge: 'cni0',
+      name: 'klab',
+      ipMasq: true,
+      portmap: false,
+      dataDir: join(this.o.stateDir, 'ipam'),
+    });
+    this.network = {
+      binDir: this.o.cniBinDir,
+      confDir: this.o.cniConfDir,
+      conflist: installed.conflist.slice(this.o.cniConfDir.length + 1),
+      ifName: 'eth0',
+    };
+    this.o.log('cni installed', { podCIDR, conflist: installed.conflist });
+    for (const rt of await this.store.loadAll()) this.runtimes.set(rt.uid, rt);
+    this.nodes = new Informer<KubeObject>(this.client, '/api/v1/nodes', {
+      onAdd: () => this.routesSoon(),
+      onUpdate: () => this.routesSoon(),
+      onDelete: () => this.routesSoon(),
+    }).start();
+    const kick = () => this.kick();
+    this.pods = new Informer<Pod>(
+      this.client,
+      '/api/v1/pods',
+      { onAdd: kick, onUpdate: kick, onDelete: kick },
+      { fieldSelector: `spec.nodeName=${this.o.node}`, log: (line) => this.o.log(line) },
+    ).start();
+    await Promise.all([this.pods.synced, this.nodes.synced]);
+    for (const rt of this.runtimes.values()) {
+      for (const c of rt.containers) if (c.pid !== undefined) this.startProbes(rt, c);
+    }
+    this.timers.push(
+      setInterval(kick, 1000),
+      setInterval(() => this.routesSoon(), 30_000),
+    );
+    this.kick();
+    this.o.log('agent running', { node: this.o.node, adopted: this.runtimes.size });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const t of this.probeTimers.values()) clearTimeout(t);
+    await Promise.all([this.pods?.stop(), this.nodes?.stop()]);
+    await this.syncing;
+    this.client.close();
+  }
+
+  private async register(): Promise<string | undefined> {
+    const node = desiredNode(
+      { name: this.o.node, ip: this.o.nodeIP, controlPlane: this.o.controlPlane },
+      readMachine(),
+    );
+    const path = `/api/v1/nodes/${this.o.node}`;
+    for (;;) {
+      try {
+        let current: KubeObject;
+        try {
+          current = await this.client.create('/api/v1/nodes', node);
+        } catch (error) {
+          if (!(error instanceof ApiError && error.status === 409)) throw error;
+          current = await this.client.patch(path, { metadata: { labels: node.metadata?.labels } });
+        }
+        const status = { ...(node.status as object), conditions: nodeConditions(now(), this.startedAt) };
+        await this.client.patch(`${path}/status`, { status });
+        this.o.log('node registered', { node: this.o.node, ip: this.o.nodeIP });
+        return current.metadata?.uid;
+      } catch (error) {
+        this.o.log('node registration failed; retrying', { error: String(error) });
+        await sleep(1000);
+      }
+    }
+  }
+
+  private async renewLease(nodeUid: string | undefined): Promise<void> {
+    const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${this.o.node}`;
+    const lease = nodeLease(this.o.node, nodeUid, microTime(new Date()), 40);
+    try {
+      await this.client.patch(path, { spec: lease.spec });
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+      await this.client.create('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', lease);
+    }
+    // The Ready condition's heartbeat rides along, as kubelet's nodeStatusReportFrequency does.
+    await this.client.patch(`/api/v1/nodes/${this.o.node}/status`, {
+      status: { conditions: nodeConditions(now(), this.startedAt) },
+    });
+  }
+
+  private async waitForPodCIDR(): Promise<string> {
+    for (let i = 0; ; i++) {
+      const node = await this.client.get(`/api/v1/nodes/${this.o.node}`).catch(() => undefined);
+      const cidr = (node?.spec as { podCIDR?: string } | undefined)?.podCIDR;
+      if (cidr) return cidr;
+      if (i % 20 === 0) this.o.log('waiting for spec.podCIDR from node IPAM', { node: this.o.node });
+      await sleep(250);
+    }
+  }
+
+  private routesSoon(): void {
+    if (!this.nodes?.isSynced || this.stopped) return;
+    syncRoutes(desiredRoutes(this.o.node, this.nodes.list())).then(
+      (changed) => changed > 0 && this.o.log('routes synced', { changed }),
+      (e: unknown) => this.o.log('route sync failed', { error: String(e) }),
+    );
+  }
+
+  /** Runs one reconcile pass, or queues one more when a pass is under way. */
+  private kick(): void {
+    if (this.stopped || !this.pods?.isSynced) return;
+    if (this.syncing) {
+      this.again = true;
+      return;
+    }
+    this.syncing = this.reconcile()
+      .catch((e: unknown) => this.o.log('reconcile failed', { error: String(e) }))
+      .finally(() => {
+        this.syncing = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async reconcile(): Promise<void> {
+    const pods = new Map((this.pods?.list() ?? []).map((p) => [p.metadata.uid, p]));
+    for (const [uid, rt] of this.runtimes) {
+      const pod = pods.get(uid);
+      if (!pod || pod.metadata.deletionTimestamp) this.terminate(rt, pod);
+    }
+    for (const pod of pods.values()) {
+      if (pod.metadata.deletionTimestamp) {
+        if (!this.runtimes.has(pod.metadata.uid)) {
+          await this.forget(pod).catch((e: unknown) =>
+            this.o.log('pod deletion failed', { error: String(e) }),
+          );
+        }
+        continue;
+      }
+      const phase = pod.status?.phase;
+      if (!this.runtimes.has(pod.metadata.uid) && (phase === 'Succeeded' || phase === 'Failed')) continue;
+      try {
+        await this.syncPod(pod);
+      } catch (error) {
+        this.o.log('pod sync failed', {
+          pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+          error: String(error),
+        });
+      }
+    }
+  }
+
+  private async syncPod(pod: Pod): Promise<void> {
+    const uid = pod.metadata.uid;
+    if (this.terminating.has(uid)) return;
+    let rt = this.runtimes.get(uid);
+    if (!rt) rt = await this.createSandbox(pod);
+    const t = Date.now();
+    let dirty = false;
+    for (const spec of pod.spec.containers ?? []) {
+      let c = rt.containers.find((x) => x.name === spec.name);
+      if (!c) {
+        c = { name: spec.name, image: spec.image ?? '', restartCount: 0, ready: false };
+        rt.containers.push(c);
+        dirty = true;
+      }
+      if (c.pid !== undefined && !isAlive(c.pid)) {
+        this.exited(pod, rt, c, 1, 'exit status not observed (adopted across an agent restart)');
+        dirty = true;
+      }
+      if (c.pid !== undefined) continue;
+      if (c.lastExit && c.backoffUntil === undefined && c.waiting === undefined) continue;
+      if (c.backoffUntil !== undefined && c.backoffUntil > t) continue;
+      const launch = containerLaunch(pod, spec, {
+        klabArgv: [process.execPath, process.argv[1] as string],
+        nodeName: this.o.node,
+        hostIP: this.o.nodeIP,
+        podIP: rt.podIP ?? '',
+      });
+      if (launch.kind === 'error') {
+        if (c.waiting?.reason !== launch.reason) dirty = true;
+        c.waiting = { reason: launch.reason, message: launch.message };
+        continue;
+      }
+      const container = c;
+      const runtime = rt;
+      c.pid = await startContainer(
+        pod.spec.hostNetwork ? undefined : rt.netns,
+        launch.argv,
+        launch.env,
+        join(this.store.logDir(uid), `${spec.name}.log`),
+        (code, signal) => {
+          this.exited(pod, runtime, container, code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
+          void this.store.save(runtime).then(() => this.kick());
+        },
+      );
+      c.startedAt = now();
+      c.waiting = undefined;
+      c.backoffUntil = undefined;
+      c.ready = spec.readinessProbe === undefined;
+      this.startProbes(rt, c);
+      dirty = true;
+      this.o.log('container started', {
+        pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+        container: spec.name,
+        pid: c.pid,
+      });
+    }
+    if (dirty) await this.store.save(rt);
+    await this.report(pod, rt);
+  }
+
+  private exited(pod: Pod, rt: PodRuntime, c: ContainerRuntime, exitCode: number, message?: string): void {
+    if (c.pid === undefined) return;
+    c.pid = undefined;
+    c.ready = false;
+    c.lastExit = {
+      exitCode,
+      reason: exitCode === 0 ? 'Completed' : 'Error',
+      startedAt: c.startedAt,
+      finishedAt: now(),
+      ...(message ? { message } : {}),
+    };
+    if (!this.terminating.has(rt.uid) && shouldRestart(pod.spec.restartPolicy, exitCode)) {
+      c.restartCount++;
+      c.backoffUntil = Date.now() + restartDelayMs(c.restartCount);
+      c.waiting = {
+        reason: 'CrashLoopBackOff',
+        message: `back-off restarting failed container ${c.name} in pod ${pod.metadata.name}`,
+      };
+    }
+  }
+
+  private async createSandbox(pod: Pod): Promise<PodRuntime> {
+    const uid = pod.metadata.uid;
+    const netns = sandboxName(this.o.netnsPrefix, uid);
+    const rt: PodRuntime = {
+      uid,
+      namespace: pod.metadata.namespace,
+      name: pod.metadata.name,
+      netns,
+      startedAt: now(),
+      containers: [],
+    };
+    // Recorded before anything exists, so a crash mid-setup is cleaned up by the next agent.
+    this.runtimes.set(uid, rt);
+    await this.store.save(rt);
+    if (pod.spec.hostNetwork) {
+      rt.podIP = this.o.nodeIP;
+    } else {
+      const hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+      await createSandbox(
+        netns,
+        resolvConf(pod.metadata.namespace, this.o.dnsIP, this.o.clusterDomain),
+        hosts,
+      );
+      if (!this.network) throw new Error('CNI is not installed yet');
+      const result = await cniCall(this.network, 'ADD', uid, netns);
+      rt.podIP = resultAddress(result);
+      const withIP = `${hosts}${rt.podIP}\t${pod.metadata.name}\n`;
+      await createSandbox(
+        netns,
+        resolvConf(pod.metadata.namespace, this.o.dnsIP, this.o.clusterDomain),
+        withIP,
+      );
+    }
+    await this.store.save(rt);
+    this.o.log('sandbox ready', {
+      pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+      netns,
+      ip: rt.podIP,
+    });
+    return rt;
+  }
+
+  private async report(pod: Pod, rt: PodRuntime): Promise<void> {
+    const status = podStatus(pod, rt, this.o.nodeIP, now());
+    const text = JSON.stringify(status);
+    if (this.reported.get(rt.uid) === text) return;
+    try {
+      await this.client.patch(`/api/v1/namespaces/${rt.namespace}/pods/${rt.name}/status`, { status });
+      this.reported.set(rt.uid, text);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    }
+  }
+
+  private startProbes(rt: PodRuntime, c: ContainerRuntime): void {
+    const pod = this.pods?.list().find((p) => p.metadata.uid === rt.uid);
+    const spec = pod?.spec.containers?.find((x) => x.name === c.name);
+    const probe = spec?.readinessProbe;
+    const key = `${rt.uid}/${c.name}`;
+    clearTimeout(this.probeTimers.get(key));
+    if (!spec || !probe || c.pid === undefined) return;
+    let successes = 0;
+    let failures = 0;
+    const pid = c.pid;
+    const tick = async () => {
+      if (this.stopped || c.pid !== pid) return;
+      const ok = await runProbe(probe, spec, rt.podIP ?? '', rt.netns).catch(() => false);
+      if (ok) {
+        successes++;
+        failures = 0;
+      } else {
+        failures++;
+        successes = 0;
+      }
+      const before = c.ready;
+      if (ok && successes >= (probe.successThreshold ?? 1)) c.ready = true;
+      if (!ok && failures >= (probe.failureThreshold ?? 3)) c.ready = false;
+      if (c.ready !== before) this.kick();
+      this.probeTimers.set(
+        key,
+        setTimeout(() => void tick(), (probe.periodSeconds ?? 10) * 1000),
+      );
+    };
+    this.probeTimers.set(
+      key,
+      setTimeout(() => void tick(), (probe.initialDelaySeconds ?? 0) * 1000),
+    );
+  }
+
+  /** Graceful stop: SIGTERM, the grace period, SIGKILL; then the sandbox; then the API object. */
+  private terminate(rt: PodRuntime, pod: Pod | undefined): void {
+    if (this.terminating.has(rt.uid)) return;
+    this.terminating.add(rt.uid);
+    const grace =
+      pod?.metadata.deletionGracePeriodSeconds ?? (pod ? (pod.spec.terminationGracePeriodSeconds ?? 30) : 0);
+    void (async () => {
+      const running = rt.containers.filter((c) => c.pid !== undefined);
+      for (const c of running) signalGroup(c.pid as number, 'SIGTERM');
+      const deadline = Date.now() + grace * 1000;
+      while (running.some((c) => c.pid !== undefined && isAlive(c.pid)) && Date.now() < deadline)
+        await sleep(100);
+      for (const c of running) if (c.pid !== undefined && isAlive(c.pid)) signalGroup(c.pid, 'SIGKILL');
+      for (const c of rt.containers) clearTimeout(this.probeTimers.get(`${rt.uid}/${c.name}`));
+      await this.teardown(rt);
+      if (pod) await this.forget(pod);
+      this.o.log('pod terminated', { pod: `${rt.namespace}/${rt.name}`, graceSeconds: grace });
+    })()
+      .catch((e: unknown) =>
+        this.o.log('pod termination failed', { pod: `${rt.namespace}/${rt.name}`, error: String(e) }),
+      )
+      .finally(() => this.terminating.delete(rt.uid));
+  }
+
+  private async teardown(rt: PodRuntime): Promise<void> {
+    if (this.network && rt.podIP !== this.o.nodeIP) await cniCall(this.network, 'DEL', rt.uid, rt.netns);
+    await deleteSandbox(rt.netns);
+    await this.store.remove(rt.uid);
+    this.runtimes.delete(rt.uid);
+    this.reported.delete(rt.uid);
+  }
+
+  /**
+   * Deletes the pod object for good, as kubelet does once its containers are gone. The server
+   * takes no DeleteOptions body, so the uid is checked against the cache instead of a precondition.
+   */
+  private async forget(pod: Pod): Promise<void> {
+    const cached = this.pods?.get(`${pod.metadata.namespace}/${pod.metadata.name}`);
+    if (cached && cached.metadata.uid !== pod.metadata.uid) return;
+    try {
+      await this.client.delete(`/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`, {
+        gracePeriodSeconds: 0,
+      });
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface CniNetwork {
+  readonly binDir: string;
+  readonly confDir: string;
+  readonly conflist: string;
+  readonly ifName: string;
+}
+
+/** The first plugin of the conflist as a runtime hands it over: name and cniVersion injected. */
+export function pluginConfig(conflistText: string, where: string): { type: string; config: string } {
+  let list: { name?: unknown; cniVersion?: unknown; plugins?: unknown };
+  try {
+    list = JSON.parse(conflistText) as typeof list;
+  } catch (error) {
+    throw new Error(`${where}: not JSON: ${(error as Error).message}`);
+  }
+  const first = Array.isArray(list.plugins)
+    ? (list.plugins[0] as Record<string, unknown> | undefined)
+    : undefined;
+  if (!first || typeof first.type !== 'string') throw new Error(`${where}: has no plugins[0].type`);
+  if (typeof list.name !== 'string' || typeof list.cniVersion !== 'string')
+    throw new Error(`${where}: needs string "name" and "cniVersion"`);
+  return {
+    type: first.type,
+    config: JSON.stringify({ ...first, name: list.name, cniVersion: list.cniVersion }),
+  };
+}
+
+/** The first IPv4 address of an ADD result, without its prefix length. */
+export function resultAddress(stdout: string): string {
+  const result = JSON.parse(stdout) as { ips?: { address?: string }[] };
+  const address = result.ips?.[0]?.address;
+  if (!address) throw new Error(`CNI ADD result has no ips: ${stdout.slice(0, 200)}`);
+  return address.split('/')[0] as string;
+}
+
+function execPlugin(plugin: string, env: Record<string, string>, stdin: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(plugin, [], {
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else
+        reject(
+          new Error(`CNI ${env.CNI_COMMAND} for ${env.CNI_CONTAINERID} failed (exit ${code}): ${out || err}`),
+        );
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+/** Calls the plugin exactly as a container runtime does: CNI_* environment, config on stdin. */
+export async function cniCall(
+  net: CniNetwork,
+  command: 'ADD' | 'DEL' | 'CHECK',
+  containerId: string,
+  netns: string,
+  prevResult?: string,
+): Promise<string> {
+  const where = join(net.confDir, net.conflist);
+  const { type, config } = pluginConfig(readFileSync(where, 'utf8'), where);
+  const stdin = prevResult
+    ? JSON.stringify({ ...JSON.parse(config), prevResult: JSON.parse(prevResult) })
+    : config;
+  return execPlugin(
+    join(net.binDir, type),
+    {
+      CNI_COMMAND: command,
+      CNI_CONTAINERID: containerId,
+      CNI_NETNS: `/run/netns/${netns}`,
+      CNI_IFNAME: net.ifName,
+      CNI_PATH: net.binDir,
+    },
+    stdin,
+  );
+}

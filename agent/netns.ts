@@ -1,0 +1,24 @@
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
+
+async function ip(args: string[]): Promise<void> {
+  const r = await execa('ip', args, { reject: false });
+  if (r.exitCode !== 0) throw new Error(`ip ${args.join(' ')}: ${String(r.stderr).trim()}`);
+}
+
+export const netnsExists = (name: string) => existsSync(`/run/netns/${name}`);
+
+/** A pod sandbox: its namespace with loopback up, and the files `ip netns exec` bind-mounts. */
+export async function createSandbox(name: string, resolvConf: string, hosts: string): Promise<void> {
+  if (!netnsExists(name)) await ip(['netns', 'add', name]);
+  await ip(['-n', name, 'link', 'set', 'lo', 'up']);
+  await mkdir(`/etc/netns/${name}`, { recursive: true });
+  await writeFile(`/etc/netns/${name}/resolv.conf`, resolvConf);
+  await writeFile(`/etc/netns/${name}/hosts`, hosts);
+}
+
+export async function deleteSandbox(name: string): Promise<void> {
+  if (netnsExists(name)) await ip(['netns', 'delete', name]);
+  await rm(`/etc/netns/${name}`, { recursive: true, force: true });
+}

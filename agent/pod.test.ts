@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import {
+  containerLaunch,
+  type ContainerSpec,
+  type Pod,
+  resolvConf,
+  restartDelayMs,
+  sandboxName,
+  shouldRestart,
+} from './pod.js';
+
+const pod = (image: string, extra: ContainerSpec[] = []): Pod => ({
+  metadata: { name: 'web-1', namespace: 'shop', uid: 'u-1' },
+  spec: { containers: [{ name: 'main', image, ports: [{ containerPort: 9090 }] }, ...extra] },
+});
+const ctx = {
+  klabArgv: ['/node', '/klab.js'],
+  nodeName: 'node-2',
+  hostIP: '192.168.56.12',
+  podIP: '10.244.2.5',
+};
+
+describe('containerLaunch', () => {
+  it('runs klab/echo on the container port with the downward env', () => {
+    const p = pod('klab/echo:latest');
+    const launch = containerLaunch(p, p.spec.containers![0]!, ctx);
+    expect(launch).toEqual({
+      kind: 'run',
+      argv: ['/node', '/klab.js', 'echo', '--port', '9090'],
+      env: expect.objectContaining({
+        POD_NAME: 'web-1',
+        POD_IP: '10.244.2.5',
+        NODE_NAME: 'node-2',
+        POD_NAMESPACE: 'shop',
+      }),
+    });
+  });
+
+  it('runs host images from command and args, with explicit env winning', () => {
+    const p = pod('host');
+    const c = {
+      ...p.spec.containers![0]!,
+      command: ['/bin/sleep'],
+      args: ['60'],
+      env: [{ name: 'POD_NAME', value: 'x' }],
+    };
+    const launch = containerLaunch(p, c, ctx);
+    expect(launch.kind === 'run' && launch.argv).toEqual(['/bin/sleep', '60']);
+    expect(launch.kind === 'run' && launch.env.POD_NAME).toBe('x');
+  });
+
+  it('refuses host without a command and unknown images, naming them', () => {
+    const p = pod('host');
+    expect(containerLaunch(p, p.spec.containers![0]!, ctx)).toMatchObject({
+      kind: 'error',
+      reason: 'CreateContainerConfigError',
+    });
+    const q = pod('nginx:1.27');
+    const launch = containerLaunch(q, q.spec.containers![0]!, ctx);
+    expect(launch).toMatchObject({ kind: 'error', reason: 'ErrImageNotKnown' });
+    expect(launch.kind === 'error' && launch.message).toContain('"nginx:1.27"');
+  });
+});
+
+describe('pod helpers', () => {
+  it('names sandboxes stably and short enough for ip netns', () => {
+    expect(sandboxName('klab-demo-', 'u-1')).toBe(sandboxName('klab-demo-', 'u-1'));
+    expect(sandboxName('klab-demo-', 'u-1')).toMatch(/^klab-demo-pod-[0-9a-f]{10}$/);
+    expect(sandboxName('klab-demo-', 'u-2')).not.toBe(sandboxName('klab-demo-', 'u-1'));
+  });
+
+  it('writes the ClusterFirst resolv.conf', () => {
+    expect(resolvConf('shop', '10.96.0.10', 'cluster.local')).toBe(
+      'search shop.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n',
+    );
+  });
+
+  it('restarts by policy with a doubling, capped back-off', () => {
+    expect([
+      shouldRestart(undefined, 0),
+      shouldRestart('OnFailure', 0),
+      shouldRestart('OnFailure', 2),
+      shouldRestart('Never', 1),
+    ]).toEqual([true, false, true, false]);
+    expect([1, 2, 3, 10].map(restartDelayMs)).toEqual([10_000, 20_000, 40_000, 300_000]);
+  });
+});

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import type { KubeObject } from '../kube/client.js';
+
+export interface ContainerPort {
+  containerPort?: number;
+  protocol?: string;
+  name?: string;
+}
+
+export interface Probe {
+  httpGet?: { path?: string; port?: number | string; scheme?: string };
+  tcpSocket?: { port?: number | string };
+  exec?: { command?: string[] };
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  failureThreshold?: number;
+  successThreshold?: number;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: { name: string; value?: string }[];
+  ports?: ContainerPort[];
+  readinessProbe?: Probe;
+}
+
+export interface PodSpec {
+  nodeName?: string;
+  containers?: ContainerSpec[];
+  restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  hostNetwork?: boolean;
+  terminationGracePeriodSeconds?: number;
+}
+
+export type Pod = KubeObject & {
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    deletionTimestamp?: string;
+    deletionGracePeriodSeconds?: number;
+    creationTimestamp?: string;
+  };
+  spec: PodSpec;
+  status?: Record<string, unknown>;
+};
+
+/** The sandbox namespace of a pod: short (interface-name-like) and stable across agent restarts. */
+export function sandboxName(prefix: string, uid: string): string {
+  return `${prefix}pod-${createHash('sha256').update(uid).digest('hex').slice(0, 10)}`;
+}
+
+/** The pod's resolv.conf as kubelet writes it for dnsPolicy ClusterFirst. */
+export function resolvConf(namespace: string, dnsIP: string, domain: string): string {
+  return [
+    `search ${namespace}.svc.${domain} svc.${domain} ${domain}`,
+    `nameserver ${dnsIP}`,
+    'options ndots:5',
+    '',
+  ].join('\n');
+}
+
+export interface LaunchContext {
+  readonly klabArgv: readonly string[];
+  readonly nodeName: string;
+  readonly hostIP: string;
+  readonly podIP: string;
+}
+
+export type Launch =
+  | { readonly kind: 'run'; readonly argv: string[]; readonly env: Record<string, string> }
+  | { readonly kind: 'error'; readonly reason: string; readonly message: string };
+
+export const BUILTIN_IMAGES = ['klab/echo', 'host'] as const;
+
+/** `klab/echo`, `klab/echo:tag` and registry-qualified spellings all name the built-in image. */
+function imageName(image: string): string {
+  const withoutTag = image.replace(/(@sha256:[0-9a-f]+|:[\w.-]+)$/, '');
+  return withoutTag.replace(/^(docker\.io\/|ghcr\.io\/)/, '');
+}
+
+/** How a container runs here, or why it cannot: the image decides, as a runtime's pull would. */
+export function containerLaunch(pod: Pod, container: ContainerSpec, ctx: LaunchContext): Launch {
+  const env: Record<string, string> = {
+    POD_NAME: pod.metadata.name,
+    POD_NAMESPACE: pod.metadata.namespace,
+    POD_IP: ctx.podIP,
+    NODE_NAME: ctx.nodeName,
+    HOST_IP: ctx.hostIP,
+    HOSTNAME: pod.metadata.name,
+  };
+  for (const e of container.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+  const image = container.image ?? '';
+  switch (imageName(image)) {
+    case 'klab/echo': {
+      const port = container.ports?.find((p) => (p.protocol ?? 'TCP') === 'TCP')?.containerPort ?? 8080;
+      const argv = [...ctx.klabArgv, 'echo', '--port', String(port), ...(container.args ?? [])];
+      return { kind: 'run', argv, env };
+    }
+    case 'host': {
+      const argv = [...(container.command ?? []), ...(container.args ?? [])];
+      if (argv.length === 0) {
+        return {
+          kind: 'error',
+          reason: 'CreateContainerConfigError',
+          message: `container "${container.name}": image "host" needs a command`,
+        };
+      }
+      return { kind: 'run', argv, env };
+    }
+    default:
+      return {
+        kind: 'error',
+        reason: 'ErrImageNotKnown',
+        message: `image "${image}" is not a klab built-in image (known: ${BUILTIN_IMAGES.join(', ')})`,
+      };
+  }
+}
+
+/** Kubelet's crash back-off: 10 s doubling per restart, capped at five minutes. */
+export function restartDelayMs(restartCount: number): number {
+  return Math.min(10_000 * 2 ** Math.max(0, restartCount - 1), 300_000);
+}
+
+/** Whether a container that exited with `exitCode` is started again under `policy`. */
+export function shouldRestart(policy: PodSpec['restartPolicy'], exitCode: number): boolean {
+  if (policy === 'Never') return false;
+  if (policy === 'OnFailure') return exitCode !== 0;
+  return true;
+}

@@ -1,0 +1,69 @@
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { execa } from 'execa';
+import type { ContainerSpec, Probe } from './pod.js';
+
+/** A probe's port: a number, or the name of one of the container's ports. */
+export function probePort(container: ContainerSpec, port: number | string | undefined): number {
+  if (typeof port === 'number') return port;
+  const named = container.ports?.find((p) => p.name === port)?.containerPort;
+  const numeric = Number(port);
+  if (named !== undefined) return named;
+  if (Number.isInteger(numeric) && numeric > 0) return numeric;
+  throw new Error(
+    `probe port "${String(port)}" is not a number or a port name of container "${container.name}"`,
+  );
+}
+
+function httpProbe(ip: string, port: number, path: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(
+      { host: ip, port, path, timeout: timeoutMs, headers: { 'User-Agent': 'kube-probe/1.32' } },
+      (res) => {
+        res.resume();
+        const code = res.statusCode ?? 0;
+        resolve(code >= 200 && code < 400);
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+function tcpProbe(ip: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: ip, port, timeout: timeoutMs });
+    socket.on('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** One probe attempt, from the node as kubelet probes (exec runs inside the pod's namespace). */
+export async function runProbe(
+  probe: Probe,
+  container: ContainerSpec,
+  podIP: string,
+  netns: string,
+): Promise<boolean> {
+  const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
+  if (probe.httpGet) {
+    return httpProbe(podIP, probePort(container, probe.httpGet.port), probe.httpGet.path ?? '/', timeoutMs);
+  }
+  if (probe.tcpSocket) return tcpProbe(podIP, probePort(container, probe.tcpSocket.port), timeoutMs);
+  if (probe.exec?.command?.length) {
+    const r = await execa('ip', ['netns', 'exec', netns, ...probe.exec.command], {
+      reject: false,
+      timeout: timeoutMs,
+    });
+    return r.exitCode === 0;
+  }
+  throw new Error(`container "${container.name}": probe has no httpGet, tcpSocket or exec`);
+}

@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PodRuntime } from './status.js';
+
+/** Per-pod state files, so a restarted agent adopts its pods instead of restarting them. */
+export class PodStore {
+  constructor(private readonly dir: string) {}
+
+  private file(uid: string): string {
+    return join(this.dir, 'pods', `${uid}.json`);
+  }
+
+  logDir(uid: string): string {
+    return join(this.dir, 'pods', uid);
+  }
+
+  async save(rt: PodRuntime): Promise<void> {
+    await mkdir(join(this.dir, 'pods'), { recursive: true });
+    const path = this.file(rt.uid);
+    await writeFile(`${path}.tmp`, JSON.stringify(rt, null, 2));
+    await rename(`${path}.tmp`, path);
+  }
+
+  async remove(uid: string): Promise<void> {
+    await rm(this.file(uid), { force: true });
+    await rm(this.logDir(uid), { recursive: true, force: true });
+  }
+
+  async loadAll(): Promise<PodRuntime[]> {
+    let names: string[];
+    try {
+      names = await readdir(join(this.dir, 'pods'));
+    } catch {
+      return [];
+    }
+    const out: PodRuntime[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      const path = join(this.dir, 'pods', name);
+      try {
+        out.push(JSON.parse(await readFile(path, 'utf8')) as PodRuntime);
+      } catch (error) {
+        throw new Error(`pod state file ${path} is unreadable: ${(error as Error).message}`);
+      }
+    }
+    return out;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts a container process in the pod's namespace, in its own session so it outlives the
+ * agent and can be signalled as a group. `onExit` fires only while this agent is its parent.
+ */
+export async function startContainer(
+  netns: string | undefined,
+  argv: readonly string[],
+  env: Record<string, string>,
+  logFile: string,
+  onExit: (code: number | null, signal: NodeJS.Signals | null) => void,
+): Promise<number> {
+  await mkdir(join(logFile, '..'), { recursive: true });
+  const fd = openSync(logFile, 'a');
+  try {
+    const full = netns === undefined ? [...argv] : ['ip', 'netns', 'exec', netns, ...argv];
+    const child = spawn(full[0] as string, full.slice(1), {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid as number));
+      child.once('error', reject);
+    });
+    child.once('exit', onExit);
+    child.unref();
+    return pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}

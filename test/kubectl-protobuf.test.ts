@@ -115,6 +115,40 @@ describe('kubectl typed commands (protobuf bodies) against klab control', () => 
     });
   });
 
+  it('creates an ingress with a host rule and a TLS secret', async () => {
+    expect(
+      await ok(
+        'create',
+        'ingress',
+        'web',
+        '-n',
+        'x',
+        '--class=klab',
+        '--rule=web.example/*=web:80,tls=web-tls',
+      ),
+    ).toBe('ingress.networking.k8s.io/web created');
+    expect(await get('ingress', 'web', '-n', 'x')).toMatchObject({
+      spec: {
+        ingressClassName: 'klab',
+        rules: [
+          {
+            host: 'web.example',
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'web', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+        tls: [{ hosts: ['web.example'], secretName: 'web-tls' }],
+      },
+    });
+  });
+
   it('creates a service account', async () => {
     expect(await ok('create', 'serviceaccount', 'sa', '-n', 'x')).toBe('serviceaccount/sa created');
     expect(await get('serviceaccount', 'sa', '-n', 'x')).toMatchObject({ metadata: { name: 'sa' } });

@@ -70,7 +70,7 @@ describe('decodeMessage', () => {
     expect(decodeMessage('Deployment', encodeMessage('Deployment', DEPLOYMENT))).toEqual(DEPLOYMENT);
   });
 
-  it('decodes Service, Secret and ServiceAccount fields', () => {
+  it('decodes Service, Secret, Ingress and ServiceAccount fields', () => {
     const service = {
       metadata: { name: 'np' },
       spec: {
@@ -96,6 +96,34 @@ describe('decodeMessage', () => {
       type: 'Opaque',
     };
     expect(decodeMessage('Secret', encodeMessage('Secret', secret))).toEqual(secret);
+    const ingress = {
+      metadata: { name: 'web' },
+      spec: {
+        defaultBackend: { resource: { apiGroup: 'klab.io', kind: 'Bucket', name: 'b' } },
+        tls: [{ hosts: ['web.example'], secretName: 'tls' }],
+        rules: [
+          {
+            host: 'web.example',
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'web', port: { number: 80 } } },
+                },
+                {
+                  path: '/api',
+                  pathType: 'Exact',
+                  backend: { service: { name: 'api', port: { name: 'http' } } },
+                },
+              ],
+            },
+          },
+        ],
+        ingressClassName: 'klab',
+      },
+    };
+    expect(decodeMessage('Ingress', encodeMessage('Ingress', ingress))).toEqual(ingress);
     const sa = {
       metadata: { name: 'sa' },
       imagePullSecrets: [{ name: 'reg' }],

@@ -303,6 +303,24 @@ const TABLES: Record<string, Record<number, string>> = {
     3: 'template: PodTemplateSpec',
     4: 'minReadySeconds: int32',
   },
+
+  // networking.k8s.io/v1
+  Ingress: { ...OBJECT, 2: 'spec: IngressSpec' },
+  IngressSpec: {
+    1: 'defaultBackend?: IngressBackend',
+    2: 'tls: [IngressTLS]',
+    3: 'rules: [IngressRule]',
+    4: 'ingressClassName?: string',
+  },
+  IngressTLS: { 1: 'hosts: [string]', 2: 'secretName: string' },
+  IngressRule: { 1: 'host: string', 2: '...ingressRuleValue: IngressRuleValue' },
+  IngressRuleValue: { 1: 'http?: HTTPIngressRuleValue' },
+  HTTPIngressRuleValue: { 1: 'paths: [HTTPIngressPath]' },
+  HTTPIngressPath: { 1: 'path: string', 2: 'backend: IngressBackend', 3: 'pathType?: string' },
+  IngressBackend: { 3: 'resource?: TypedLocalObjectReference', 4: 'service?: IngressServiceBackend' },
+  IngressServiceBackend: { 1: 'name: string', 2: 'port: ServiceBackendPort' },
+  ServiceBackendPort: { 1: 'name: string', 2: 'number: int32' },
+  TypedLocalObjectReference: { 1: 'apiGroup?: string', 2: 'kind: string', 3: 'name: string' },
 };
 
 /** Root message of each `apiVersion/kind` a protobuf body may carry. */
@@ -315,6 +333,7 @@ export const ROOTS: Record<string, string> = {
   'v1/Pod': 'Pod',
   'apps/v1/Deployment': 'Deployment',
   'apps/v1/ReplicaSet': 'ReplicaSet',
+  'networking.k8s.io/v1/Ingress': 'Ingress',
 };
 
 const FIELD = /^(\.\.\.)?([A-Za-z]+)(\?)?: (\[(\w+)\]|\{(\w+)\}|(\w+))$/;

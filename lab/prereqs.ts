@@ -19,6 +19,7 @@ export const PREREQUISITES: readonly Prerequisite[] = [
   { command: 'arping', debianPackage: 'arping', why: 'Layer 2 announcement checks' },
   { command: 'dig', debianPackage: 'dnsutils', why: 'cluster DNS queries' },
   { command: 'curl', debianPackage: 'curl', why: 'HTTP checks from lab hosts' },
+  { command: 'ping', debianPackage: 'iputils-ping', why: 'reachability checks between lab hosts' },
   { command: 'etcd', debianPackage: 'etcd-server', why: "the API server's etcd store (--store etcd)" },
 ];
 

@@ -305,7 +305,7 @@ describe.each(['sqlite', 'etcd'] as const)('kubectl against klab control (%s sto
       { pw: Buffer.from('hunter2').toString('base64') },
     ]);
     const deploy = await k('create', 'deployment', 'd', '-n', 'typed', '--image=klab/echo');
-    expect(deploy.stderr).toContain('protobuf bodies are accepted for');
+    expect(deploy.stdout, deploy.stderr).toBe('deployment.apps/d created');
     expect((await k('delete', 'namespace', 'typed')).exitCode).toBe(0);
   });
 

@@ -4,14 +4,9 @@
  * pods are named `<rs>-<random>`, owned by the ReplicaSet, and deletion picks the least
  * valuable pods first (unscheduled, pending, not ready, then the youngest).
  */
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+import type { OwnerReference } from '../objects.js';
+
+export type { OwnerReference };
 
 export interface PodLike {
   metadata: {

@@ -43,6 +43,9 @@ async function getJson<T>(args: string[]): Promise<T | undefined> {
 
 function startAgent(): ChildProcess {
   const argv = [
+    'nsenter',
+    `--mount=/proc/${process.pid}/ns/mnt`,
+    '--',
     process.execPath,
     KLAB_JS,
     'agent',

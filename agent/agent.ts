@@ -287,7 +287,10 @@ export class Agent {
         join(this.store.logDir(uid), `${spec.name}.log`),
         (code, signal) => {
           this.exited(pod, runtime, container, code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
-          void this.store.save(runtime).then(() => this.kick());
+          this.store.save(runtime).then(
+            () => this.kick(),
+            (e: unknown) => this.o.log('pod state save failed', { pod: runtime.name, error: String(e) }),
+          );
         },
       );
       c.startedAt = now();

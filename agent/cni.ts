@@ -37,9 +37,23 @@ export function resultAddress(stdout: string): string {
   return address.split('/')[0] as string;
 }
 
+/**
+ * The plugin reads /sys/class/net, which shows the namespace that mounted /sys; when the agent
+ * shares the machine's mount namespace from a node's network namespace, the plugin gets a fresh
+ * sysfs of its own, as `ip netns exec` would give it.
+ */
+const OWN_SYSFS = [
+  '--mount',
+  '--propagation',
+  'slave',
+  'sh',
+  '-c',
+  'umount -l /sys && mount -t sysfs sysfs /sys && exec "$0"',
+];
+
 function execPlugin(plugin: string, env: Record<string, string>, stdin: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(plugin, [], {
+    const child = spawn('unshare', [...OWN_SYSFS, plugin], {
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
     });
     let out = '';

@@ -2,6 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 
+/**
+ * The agent must run in the machine's mount namespace (not under `ip netns exec`): the /run/netns
+ * bind mounts made here must be visible to everyone — `ip netns exec <pod>`, `klab lab down`.
+ */
 async function ip(args: string[]): Promise<void> {
   const r = await execa('ip', args, { reject: false });
   if (r.exitCode !== 0) throw new Error(`ip ${args.join(' ')}: ${String(r.stderr).trim()}`);

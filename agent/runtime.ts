@@ -6,6 +6,7 @@ import type { PodRuntime } from './status.js';
 
 /** Per-pod state files, so a restarted agent adopts its pods instead of restarting them. */
 export class PodStore {
+  private writes = 0;
   constructor(private readonly dir: string) {}
 
   private file(uid: string): string {
@@ -19,8 +20,10 @@ export class PodStore {
   async save(rt: PodRuntime): Promise<void> {
     await mkdir(join(this.dir, 'pods'), { recursive: true });
     const path = this.file(rt.uid);
-    await writeFile(`${path}.tmp`, JSON.stringify(rt, null, 2));
-    await rename(`${path}.tmp`, path);
+    // Saves of one pod may overlap (an exit handler and a reconcile pass): one temp file each.
+    const tmp = `${path}.${++this.writes}.tmp`;
+    await writeFile(tmp, JSON.stringify(rt, null, 2));
+    await rename(tmp, path);
   }
 
   async remove(uid: string): Promise<void> {

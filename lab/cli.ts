@@ -6,6 +6,7 @@ import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { registerEchoCommand } from '../agent/images/echo.js';
 import { describeError, LabError } from './errors.js';
+import { clusterUp, podNetns } from './cluster.js';
 import { labDown, labUp } from './lifecycle.js';
 import { DEFAULT_LAB_NAME, validateLabName } from './names.js';
 import { netnsProvider } from './netns/provider.js';
@@ -51,7 +52,12 @@ function parseNodes(value: string): number {
 
 const ms = (n: number) => `${Math.round(n)} ms`.padStart(7);
 
-async function up(opts: { name: string; nodes: string; hostAccess?: boolean }): Promise<void> {
+async function up(opts: {
+  name: string;
+  nodes: string;
+  hostAccess?: boolean;
+  cluster?: boolean;
+}): Promise<void> {
   const nodes = parseNodes(opts.nodes);
   const faults = faultsFromEnv(process.env);
   const controller = new AbortController();
@@ -89,6 +95,13 @@ async function up(opts: { name: string; nodes: string; hostAccess?: boolean }): 
       }
       throw error;
     });
+    if (opts.cluster) {
+      await clusterUp(provider, state, (line) => console.log(`  ${line}`)).catch(async (error: unknown) => {
+        console.log(`  cluster bring-up failed; taking lab "${state.lab}" down`);
+        await labDown(state.lab, { provider, log: (line) => console.log(`  ${line}`) });
+        throw error;
+      });
+    }
     console.log(`lab "${state.lab}" is up in ${((performance.now() - started) / 1000).toFixed(2)} s`);
     for (const h of state.hosts) console.log(`  ${h.name.padEnd(8)} ${h.ip.padEnd(15)} ${h.netns}`);
     if (state.hostAccess)
@@ -186,8 +199,20 @@ async function exec(host: string, words: string[], opts: { name: string }): Prom
   if (command.length === 0) {
     throw new LabError('BAD_USAGE', 'no command given', `usage: klab lab exec ${host} -- <command> [args…]`);
   }
+  if (host.startsWith('pod/')) {
+    const { state, env } = await hostContext(opts.name, 'ext');
+    const netns = await podNetns(provider, state, host);
+    process.exitCode = await foreground(['ip', 'netns', 'exec', netns, ...command], env);
+    return;
+  }
   const { state, env } = await hostContext(opts.name, host);
   process.exitCode = await foreground(provider.hostCommand(state, host, command), env);
+}
+
+async function kubectl(words: string[], opts: { name: string }): Promise<void> {
+  const args = words[0] === '--' ? words.slice(1) : words;
+  const { state, env } = await hostContext(opts.name, 'ext');
+  process.exitCode = await foreground(provider.hostCommand(state, 'ext', ['kubectl', ...args]), env);
 }
 
 async function shell(host: string, opts: { name: string }): Promise<void> {
@@ -245,6 +270,7 @@ export function registerLabCommands(program: Command): void {
     .option(...nameOption)
     .option('--nodes <count>', 'number of nodes', String(DEFAULT_NODES))
     .option('--host-access', 'give the host 192.168.56.1 on the LAN (like a host-only adapter)')
+    .option('--cluster', 'also start klab control on node-1 and an agent on every node, and wait for Ready')
     .action(run('up', up));
   lab
     .command('down')
@@ -262,10 +288,17 @@ export function registerLabCommands(program: Command): void {
     .command('exec')
     .description('run a command on a host (node-N, ext); stdin/stdout and exit code pass through')
     .option(...nameOption)
-    .argument('<host>', 'node-N or ext')
+    .argument('<host>', "node-N, ext, or pod/<namespace>/<name> (the pod's network namespace)")
     .argument('[command...]', 'the command, after --')
     .passThroughOptions()
     .action(run('exec', exec));
+  lab
+    .command('kubectl')
+    .description('run kubectl on ext against the lab cluster')
+    .option(...nameOption)
+    .argument('[args...]', 'kubectl arguments, after --')
+    .passThroughOptions()
+    .action(run('kubectl', kubectl));
   lab
     .command('shell')
     .description('an interactive shell on a host')

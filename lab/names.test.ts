@@ -27,6 +27,7 @@ describe('lab names', () => {
     expect(parseNetnsName('klab-a-node-node-12')).toEqual({ lab: 'a-node', host: 'node-12' });
     expect(parseNetnsName('klab-a-ext-lan')).toEqual({ lab: 'a-ext', host: 'lan' });
     expect(parseNetnsName('klab-lab-pod-1')).toBeUndefined();
+    expect(parseNetnsName('klab-lab-pod-0123456789')).toEqual({ lab: 'lab', host: 'pod-0123456789' });
     expect(parseNetnsName('klab-lab-node-0')).toBeUndefined();
     expect(parseNetnsName('cni-1234')).toBeUndefined();
   });

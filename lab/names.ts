@@ -12,7 +12,8 @@ const HOST_ACCESS_PREFIX = 'kl-';
 export const LAB_NAME_MAX = IFNAME_MAX - HOST_ACCESS_PREFIX.length;
 
 const LAB_NAME_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const NETNS_RE = /^klab-([a-z0-9][a-z0-9-]*?)-(ext|lan|node-[1-9][0-9]*)$/;
+// pod-<hex>: the sandboxes the node agents create with --netns-prefix klab-<lab>-.
+const NETNS_RE = /^klab-([a-z0-9][a-z0-9-]*?)-(ext|lan|node-[1-9][0-9]*|pod-[0-9a-f]{10})$/;
 
 /** Throws a LabError naming what is wrong with `name`; returns it unchanged when valid. */
 export function validateLabName(name: string): string {

@@ -1,5 +1,6 @@
 /** The default lab backend: network namespaces on this machine, a bridge namespace as the LAN. */
 import { setMaxListeners } from 'node:events';
+import { rm } from 'node:fs/promises';
 import { LabError } from '../errors.js';
 import { hostAccessIfName, parseNetnsName } from '../names.js';
 import {
@@ -156,6 +157,8 @@ export const netnsProvider: LabProvider = {
       );
     }
     if (namespaces.length > 0) log(`deleted ${namespaces.length} namespaces`);
+    // Pod sandboxes carry the resolv.conf and hosts files `ip netns exec` bind-mounts.
+    await Promise.all(namespaces.map((ns) => rm(`/etc/netns/${ns}`, { recursive: true, force: true })));
     // Deleting the LAN namespace already removed the host-access veth's peer, and with it the pair.
     const access = state?.hostAccess?.ifname ?? hostAccessIfName(lab);
     if (await linkExists(access)) {

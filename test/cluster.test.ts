@@ -1,0 +1,216 @@
+/**
+ * Issue 5 end to end: `klab lab up --cluster` (control plane, node agents, CNI, host-gw routes)
+ * and real kubectl from ext. One lab for the whole file, always taken down.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { klab, KLAB_JS } from './support/klab-cli.js';
+import { randomLabName } from './support/lab-name.js';
+import { onLabHost, run } from './support/netns.js';
+
+const lab = randomLabName('c');
+const echoYaml = readFileSync(new URL('../examples/echo.yaml', import.meta.url), 'utf8');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let extEcho: ChildProcess | undefined;
+
+const kubectl = (args: string[], input?: string) =>
+  klab(['lab', 'kubectl', '--name', lab, '--', ...args], { input, timeoutMs: 30_000 });
+
+async function json<T>(args: string[]): Promise<T> {
+  const r = await kubectl([...args, '-o', 'json']);
+  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(500);
+  }
+}
+
+type PodList = {
+  items: {
+    metadata: { name: string };
+    spec: { nodeName?: string };
+    status: {
+      podIP?: string;
+      hostIP?: string;
+      phase?: string;
+      conditions?: { type: string; status: string }[];
+      containerStatuses?: { state: { waiting?: { reason: string; message: string } } }[];
+    };
+  }[];
+};
+
+const podExec = (name: string, argv: string[]) =>
+  klab(['lab', 'exec', '--name', lab, `pod/default/${name}`, '--', ...argv], { timeoutMs: 20_000 });
+
+const labNamespaces = async (kind: string) =>
+  String((await run(['ip', 'netns', 'list'])).stdout)
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((n) => n.startsWith(`klab-${lab}-${kind}`));
+
+beforeAll(async () => {
+  const up = await klab(['lab', 'up', '--name', lab, '--cluster'], { timeoutMs: 180_000 });
+  if (up.exitCode !== 0) {
+    await klab(['lab', 'down', '--name', lab]);
+    throw new Error(`lab up --cluster failed:\n${up.stdout}\n${up.stderr}`);
+  }
+}, 200_000);
+
+afterAll(async () => {
+  if (extEcho && extEcho.exitCode === null) extEcho.kill('SIGKILL');
+  const down = await klab(['lab', 'down', '--name', lab], { timeoutMs: 60_000 });
+  expect(down.exitCode).toBe(0);
+  expect(await labNamespaces('')).toEqual([]);
+}, 90_000);
+
+describe('klab lab up --cluster', () => {
+  it('shows three Ready nodes with their LAN InternalIPs and pod CIDRs', async () => {
+    const nodes = await json<{
+      items: {
+        metadata: { name: string };
+        spec: { podCIDR?: string };
+        status: {
+          addresses: { type: string; address: string }[];
+          conditions: { type: string; status: string }[];
+        };
+      }[];
+    }>(['get', 'nodes']);
+    const rows = nodes.items.map((n) => ({
+      name: n.metadata.name,
+      ip: n.status.addresses.find((a) => a.type === 'InternalIP')?.address,
+      ready: n.status.conditions.find((c) => c.type === 'Ready')?.status,
+      cidr: /^10\.244\.\d+\.0\/24$/.test(n.spec.podCIDR ?? ''),
+    }));
+    expect(rows.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'node-1', ip: '192.168.56.11', ready: 'True', cidr: true },
+      { name: 'node-2', ip: '192.168.56.12', ready: 'True', cidr: true },
+      { name: 'node-3', ip: '192.168.56.13', ready: 'True', cidr: true },
+    ]);
+    const wide = await kubectl(['get', 'nodes', '-o', 'wide']);
+    expect(wide.stdout).toContain('192.168.56.11');
+  }, 60_000);
+
+  it('runs 6 echo pods 2 per node; pods reach each other across nodes without NAT, and ext from the node IP', async () => {
+    expect((await kubectl(['apply', '-f', '-'], echoYaml)).exitCode).toBe(0);
+    const pods = await until(
+      '6 Ready echo pods',
+      async () => {
+        const list = await json<PodList>(['get', 'pods', '-l', 'app=echo']);
+        const ready = list.items.filter((p) =>
+          p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+        return ready.length === 6 ? ready : undefined;
+      },
+      120_000,
+    );
+    const perNode = new Map<string, number>();
+    for (const p of pods) perNode.set(p.spec.nodeName ?? '', (perNode.get(p.spec.nodeName ?? '') ?? 0) + 1);
+    expect([...perNode.values()]).toEqual([2, 2, 2]);
+    for (const caller of pods) {
+      const target = pods.find((p) => p.spec.nodeName !== caller.spec.nodeName);
+      const r = await podExec(caller.metadata.name, [
+        'curl',
+        '-s',
+        '--max-time',
+        '3',
+        `http://${target?.status.podIP}:8080/`,
+      ]);
+      expect(r.exitCode).toBe(0);
+      const reply = JSON.parse(r.stdout) as { hostname: string; client: { address: string } };
+      expect(reply.hostname).toBe(target?.metadata.name);
+      expect(reply.client.address).toBe(caller.status.podIP);
+    }
+    extEcho = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        `klab-${lab}-ext`,
+        process.execPath,
+        KLAB_JS,
+        'echo',
+        '--port',
+        '18080',
+        '--tcp-port',
+        '0',
+        '--udp-port',
+        '0',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const caller = pods[0]!;
+    const reply = await until(
+      'ext echo',
+      async () => {
+        const r = await podExec(caller.metadata.name, [
+          'curl',
+          '-s',
+          '--max-time',
+          '2',
+          'http://192.168.56.2:18080/',
+        ]);
+        return r.exitCode === 0 ? (JSON.parse(r.stdout) as { client: { address: string } }) : undefined;
+      },
+      20_000,
+    );
+    expect(reply.client.address).toBe(caller.status.hostIP);
+    extEcho.kill('SIGTERM');
+  }, 200_000);
+
+  it('reports an unknown image as waiting with the reason', async () => {
+    const pod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"bad","namespace":"default"},"spec":{"containers":[{"name":"c","image":"nginx:1.27"}]}}`;
+    expect((await kubectl(['apply', '-f', '-'], pod)).exitCode).toBe(0);
+    const waiting = await until('bad waiting', async () => {
+      const list = await json<PodList>(['get', 'pods', '--field-selector', 'metadata.name=bad']);
+      return list.items[0]?.status.containerStatuses?.[0]?.state.waiting;
+    });
+    expect(waiting.reason).toBe('ErrImageNotKnown');
+    expect(waiting.message).toContain('nginx:1.27');
+    expect((await kubectl(['delete', 'pod', 'bad', '--wait=false'])).exitCode).toBe(0);
+  }, 60_000);
+
+  it('deleting the Deployment removes every pod namespace, veth and address lease', async () => {
+    expect((await kubectl(['delete', 'deployment', 'echo', '--wait=false'])).exitCode).toBe(0);
+    await until(
+      'all pods gone',
+      async () => {
+        const list = await json<PodList>(['get', 'pods']);
+        return list.items.length === 0 ? true : undefined;
+      },
+      90_000,
+    );
+    await until(
+      'pod namespaces gone',
+      async () => ((await labNamespaces('pod-')).length === 0 ? true : undefined),
+      20_000,
+    );
+    for (const node of ['node-1', 'node-2', 'node-3']) {
+      const links = await onLabHost(lab, node, ['ip', '-br', 'link', 'show', 'master', 'cni0']);
+      expect(links.stdout.trim()).toBe('');
+      const leases = join(
+        process.env.KLAB_STATE_DIR ?? '/run/klab',
+        'labs',
+        lab,
+        'nodes',
+        node,
+        'agent',
+        'ipam',
+        'klab',
+      );
+      const files = existsSync(leases) ? readdirSync(leases).filter((f) => /^\d/.test(f)) : [];
+      expect(files).toEqual([]);
+    }
+  }, 120_000);
+});

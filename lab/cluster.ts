@@ -64,6 +64,21 @@ export function agentArgv(lab: string, node: { name: string; ip: string }, contr
   ];
 }
 
+/** kube-proxy's command line on one lab node: host network, the node's own credentials. */
+export function proxyArgv(lab: string, node: { name: string; ip: string }): string[] {
+  return [
+    process.execPath,
+    KLAB_JS,
+    'proxy',
+    '--node',
+    node.name,
+    '--kubeconfig',
+    clusterPaths(lab).nodeKubeconfig(node.name),
+    '--node-ip',
+    node.ip,
+  ];
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface NodeList {
@@ -174,6 +189,9 @@ export async function clusterUp(
       );
     await startProcess(provider, state.lab, node.name, 'agent', agentArgv(state.lab, node, node === first), {
       healthUrl: 'http://127.0.0.1:10248/healthz',
+    });
+    await startProcess(provider, state.lab, node.name, 'proxy', proxyArgv(state.lab, node), {
+      healthUrl: 'http://127.0.0.1:10256/healthz',
     });
   }
   const want = nodes.map((n) => n.name);

@@ -169,6 +169,31 @@ describe('klab lab up --cluster', () => {
     extEcho.kill('SIGTERM');
   }, 200_000);
 
+  it('kube-proxy on every node: the echo ClusterIP answers from pods on every node and reaches every endpoint', async () => {
+    const svc = await json<{ spec: { clusterIP: string } }>(['get', 'service', 'echo']);
+    const pods = (await json<PodList>(['get', 'pods', '-l', 'app=echo'])).items;
+    const byNode = new Map(pods.map((p) => [p.spec.nodeName, p]));
+    const seen = new Set<string>();
+    for (const caller of byNode.values()) {
+      for (let i = 0; i < 12; i++) {
+        const r = await podExec(caller.metadata.name, [
+          'curl',
+          '-s',
+          '--max-time',
+          '3',
+          `http://${svc.spec.clusterIP}/`,
+        ]);
+        expect(r.exitCode, r.stderr).toBe(0);
+        seen.add((JSON.parse(r.stdout) as { hostname: string }).hostname);
+      }
+    }
+    // 36 requests over 6 endpoints: each is missed with probability (5/6)^36 ≈ 0.14 %.
+    expect(seen.size).toBe(6);
+    const rules = await onLabHost(lab, 'node-2', ['iptables-save', '-t', 'nat']);
+    expect(rules.stdout).toContain('-j KUBE-SVC-NPX46M4PTMTKRN6Y');
+    expect(rules.stdout).toContain('"default/echo:http cluster IP"');
+  }, 120_000);
+
   it('reports an unknown image as waiting with the reason', async () => {
     const pod = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"bad","namespace":"default"},"spec":{"containers":[{"name":"c","image":"nginx:1.27"}]}}`;
     expect((await kubectl(['apply', '-f', '-'], pod)).exitCode).toBe(0);

@@ -36,7 +36,7 @@ async function cliRound(nodes: number): Promise<[number, number]> {
   const name = labName();
   try {
     const up = await timeMs(() =>
-      run(process.execPath, [KLAB_JS, 'lab', 'up', '--name', name, '--nodes', String(nodes)]),
+      run(process.execPath, [KLAB_JS, 'lab', 'up', '--name', name, '--nodes', String(nodes), '--no-cluster']),
     );
     const down = await timeMs(() => run(process.execPath, [KLAB_JS, 'lab', 'down', '--name', name]));
     return [up, down];

@@ -107,7 +107,12 @@ async function up(opts: {
     if (state.hostAccess)
       console.log(`  host     ${state.hostAccess.ip.padEnd(15)} ${state.hostAccess.ifname} (host access)`);
     const flag = state.lab === DEFAULT_LAB_NAME ? '' : ` --name ${state.lab}`;
-    console.log(`next: klab lab shell${flag}                  a shell on ext, the lab's laptop`);
+    if (opts.cluster) {
+      console.log(`next: klab lab kubectl${flag} -- get nodes -o wide`);
+      console.log(`      klab lab kubectl${flag} -- apply -f examples/echo.yaml`);
+      console.log(`      klab lab exec${flag} node-1 -- iptables-save -t nat   the rules kube-proxy wrote`);
+      console.log(`      klab lab shell${flag}                  ext, the lab's laptop, with KUBECONFIG set`);
+    } else console.log(`next: klab lab shell${flag}                  a shell on ext, the lab's laptop`);
     console.log(`      klab lab exec${flag} node-1 -- ip -br addr`);
     console.log(`      klab lab down${flag}`);
   } finally {
@@ -270,7 +275,7 @@ export function registerLabCommands(program: Command): void {
     .option(...nameOption)
     .option('--nodes <count>', 'number of nodes', String(DEFAULT_NODES))
     .option('--host-access', 'give the host 192.168.56.1 on the LAN (like a host-only adapter)')
-    .option('--cluster', 'also start klab control on node-1 and an agent on every node, and wait for Ready')
+    .option('--no-cluster', 'network only: no control plane, agents or kube-proxy')
     .action(run('up', up));
   lab
     .command('down')

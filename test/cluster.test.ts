@@ -59,7 +59,7 @@ const labNamespaces = async (kind: string) =>
     .filter((n) => n.startsWith(`klab-${lab}-${kind}`));
 
 beforeAll(async () => {
-  const up = await klab(['lab', 'up', '--name', lab, '--cluster'], { timeoutMs: 180_000 });
+  const up = await klab(['lab', 'up', '--name', lab], { timeoutMs: 180_000 });
   if (up.exitCode !== 0) {
     await klab(['lab', 'down', '--name', lab]);
     throw new Error(`lab up --cluster failed:\n${up.stdout}\n${up.stderr}`);

@@ -66,7 +66,7 @@ describe('two labs side by side', () => {
 
   beforeAll(async () => {
     // Lab a through the CLI (the user's path), lab b through the library, at the same time.
-    const [upA] = await Promise.all([klab(['lab', 'up', '--name', a]), upQuietly(b, 2)]);
+    const [upA] = await Promise.all([klab(['lab', 'up', '--name', a, '--no-cluster']), upQuietly(b, 2)]);
     expect(upA.stderr).toBe('');
     expect(upA.exitCode).toBe(0);
     expect(upA.stdout).toContain('✓ namespaces and LAN links');
@@ -197,10 +197,14 @@ describe('failures and interruptions leave nothing behind', () => {
 
   /** Starts `klab lab up` that pauses after one node (KLAB_LAB_HANG_AFTER_NODES) and waits for it. */
   async function pausedUp(lab: string, nodes: number) {
-    const child = execa(process.execPath, [KLAB_JS, 'lab', 'up', '--name', lab, '--nodes', String(nodes)], {
-      env: { KLAB_LAB_HANG_AFTER_NODES: '1' },
-      reject: false,
-    });
+    const child = execa(
+      process.execPath,
+      [KLAB_JS, 'lab', 'up', '--name', lab, '--nodes', String(nodes), '--no-cluster'],
+      {
+        env: { KLAB_LAB_HANG_AFTER_NODES: '1' },
+        reject: false,
+      },
+    );
     let stdout = '';
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     try {

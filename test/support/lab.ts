@@ -18,7 +18,7 @@ export async function upTestLab(options: { nodes?: number } = {}): Promise<TestL
     if (result.exitCode !== 0)
       throw new Error(`lab down ${name} failed:\n${result.stdout}\n${result.stderr}`);
   };
-  const up = await klab(['lab', 'up', '--name', name, '--nodes', String(options.nodes ?? 3)]);
+  const up = await klab(['lab', 'up', '--name', name, '--nodes', String(options.nodes ?? 3), '--no-cluster']);
   if (up.exitCode !== 0) {
     await down();
     throw new Error(`lab up ${name} failed:\n${up.stdout}\n${up.stderr}`);

@@ -93,7 +93,7 @@ interface Involved {
  * and message for the same object into one Event with a growing count.
  */
 export class EventRecorder {
-  private readonly recent = new Map<string, { name: string; count: number; first: string; at: number }>();
+  private readonly recent = new Map<string, { name: string; count: number; at: number }>();
 
   constructor(
     private readonly client: KubeClient,
@@ -144,7 +144,7 @@ export class EventRecorder {
         lastTimestamp: stamp,
         count: 1,
       });
-      this.recent.set(key, { name, count: 1, first: stamp, at: now.getTime() });
+      this.recent.set(key, { name, count: 1, at: now.getTime() });
       if (this.recent.size > 4096) this.recent.delete(this.recent.keys().next().value as string);
     } catch (error) {
       // Events are best effort, as in Kubernetes: a lost Event never fails a reconcile.

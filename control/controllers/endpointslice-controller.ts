@@ -108,13 +108,13 @@ export function startEndpointSliceController(ctx: ControllerContext): WorkQueue 
         if (!isNotFound(error)) throw error;
       }
     }
-    await mirror(key, service, nsPods);
+    await mirror(key, service, changes.desired);
   }
 
   /** Writes core/v1 Endpoints when they differ from what the pods say they should be. */
-  async function mirror(key: string, service: Service, nsPods: Pod[]): Promise<void> {
+  async function mirror(key: string, service: Service, slices: readonly EndpointSlice[]): Promise<void> {
     const namespace = service.metadata.namespace as string;
-    const desired = endpointsFromSlices(service, reconcileEndpointSlices(service, nsPods, []).create);
+    const desired = endpointsFromSlices(service, slices);
     const current = endpoints.get(key);
     const same = (a: KubeObject | undefined) =>
       a !== undefined &&

@@ -144,11 +144,9 @@ describe('reconcileEndpointSlices', () => {
       ...first,
       metadata: { ...first.metadata, name: 'echo-abcde', generateName: 'echo-' },
     };
-    expect(reconcileEndpointSlices(service(), [pod('a', '10.244.1.2')], [existing])).toEqual({
-      create: [],
-      update: [],
-      delete: [],
-    });
+    const unchanged = reconcileEndpointSlices(service(), [pod('a', '10.244.1.2')], [existing]);
+    expect([unchanged.create, unchanged.update, unchanged.delete]).toEqual([[], [], []]);
+    expect(unchanged.desired.map((s) => s.metadata.name)).toEqual(['echo-abcde']);
     const changed = reconcileEndpointSlices(
       service(),
       [pod('a', '10.244.1.2', { ready: false })],

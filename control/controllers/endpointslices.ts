@@ -87,6 +87,8 @@ export interface SliceChanges {
   create: EndpointSlice[];
   update: EndpointSlice[];
   delete: EndpointSlice[];
+  /** Every slice the service should have (created, updated or unchanged), e.g. to mirror Endpoints. */
+  desired: EndpointSlice[];
 }
 
 const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
@@ -161,15 +163,13 @@ function triggerTime(pods: readonly Pod[], service: Service): string | undefined
     .at(-1);
 }
 
-/** Groups of endpoints that share one resolved port set, in a stable order. */
-export function desiredGroups(
+/** Groups of endpoints (of already eligible pods) that share one resolved port set, in a stable order. */
+function groupByPorts(
   service: Service,
-  pods: readonly Pod[],
+  eligible: readonly Pod[],
 ): { ports: SlicePort[]; endpoints: SliceEndpoint[] }[] {
   const groups = new Map<string, { ports: SlicePort[]; endpoints: SliceEndpoint[] }>();
-  const sorted = eligiblePods(service, pods).sort((a, b) =>
-    (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
-  );
+  const sorted = [...eligible].sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
   for (const pod of sorted) {
     const ports: SlicePort[] = [];
     for (const sp of service.spec.ports ?? []) {
@@ -214,8 +214,8 @@ export function reconcileEndpointSlices(
       s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY &&
       s.metadata.labels?.[SERVICE_NAME_LABEL] === service.metadata.name,
   );
-  const groups = desiredGroups(service, pods);
   const eligible = eligiblePods(service, pods);
+  const groups = groupByPorts(service, eligible);
   const labels = sliceLabels(service);
   const trigger = triggerTime(eligible, service);
   const wanted: { ports: SlicePort[] | null; endpoints: SliceEndpoint[] }[] = [];
@@ -231,7 +231,7 @@ export function reconcileEndpointSlices(
     const key = portsKey(s.ports);
     pool.set(key, [...(pool.get(key) ?? []), s]);
   }
-  const changes: SliceChanges = { create: [], update: [], delete: [] };
+  const changes: SliceChanges = { create: [], update: [], delete: [], desired: [] };
   const ownerRef = {
     apiVersion: 'v1',
     kind: 'Service',
@@ -260,6 +260,7 @@ export function reconcileEndpointSlices(
       ports: w.ports,
       endpoints: w.endpoints,
     };
+    changes.desired.push(slice);
     if (reuse === undefined) changes.create.push(slice);
     else if (!sameContent(reuse, slice)) changes.update.push(slice);
   }

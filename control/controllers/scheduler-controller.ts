@@ -18,7 +18,7 @@ const unscheduled = (p: KubeObject) => {
   );
 };
 
-export function startScheduler(ctx: ControllerContext): WorkQueue {
+export function startScheduler(ctx: ControllerContext): { stop(): void } {
   const pods = ctx.informer('pods');
   const nodes = ctx.informer('nodes');
   const failing = new Set<string>();
@@ -43,11 +43,6 @@ export function startScheduler(ctx: ControllerContext): WorkQueue {
   });
   nodes.subscribe({ onAdd: retryFailing, onUpdate: retryFailing });
   const timer = setInterval(retryFailing, 5_000).unref();
-  const stop = queue.stop.bind(queue);
-  queue.stop = () => {
-    clearInterval(timer);
-    stop();
-  };
 
   async function sync(key: string): Promise<void> {
     const pod = pods.get(key);
@@ -108,5 +103,10 @@ export function startScheduler(ctx: ControllerContext): WorkQueue {
       'default-scheduler',
     );
   }
-  return queue;
+  return {
+    stop: () => {
+      clearInterval(timer);
+      queue.stop();
+    },
+  };
 }

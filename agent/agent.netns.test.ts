@@ -10,13 +10,15 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KLAB_JS } from '../test/support/klab-cli.js';
+import { agentCommand } from './command.js';
+import { type ControlProcess, startControlProcess, stopChild } from '../test/support/control.js';
 
 const id = Math.random().toString(16).slice(2, 8);
 const NODE_NS = `kagt-${id}`;
 const PREFIX = `kagt-${id}-`;
 const NODE_IP = '192.168.77.11';
 let dir: string;
-let control: ChildProcess | undefined;
+let control: ControlProcess | undefined;
 let agent: ChildProcess | undefined;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,33 +44,16 @@ async function getJson<T>(args: string[]): Promise<T | undefined> {
 }
 
 function startAgent(): ChildProcess {
-  const argv = [
-    'nsenter',
-    `--mount=/proc/${process.pid}/ns/mnt`,
-    '--',
-    process.execPath,
-    KLAB_JS,
-    'agent',
-    '--node',
-    'node-1',
-    '--kubeconfig',
-    join(dir, 'node-1.kubeconfig'),
-    '--node-ip',
-    NODE_IP,
-    '--control-plane',
-    '--cni-bin-dir',
-    join(dir, 'bin'),
-    '--cni-conf-dir',
-    join(dir, 'net.d'),
-    '--state-dir',
-    join(dir, 'agent'),
-    '--netns-prefix',
-    PREFIX,
-    '--lease-seconds',
-    '2',
-    '--healthz-port',
-    '0',
-  ];
+  const argv = agentCommand({
+    klabJs: KLAB_JS,
+    node: 'node-1',
+    nodeIp: NODE_IP,
+    kubeconfig: join(dir, 'node-1.kubeconfig'),
+    dir,
+    netnsPrefix: PREFIX,
+    controlPlane: true,
+    extraArgs: ['--lease-seconds', '2', '--healthz-port', '0'],
+  });
   return spawn('ip', ['netns', 'exec', NODE_NS, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
@@ -78,14 +63,6 @@ function killGroup(pid: number): void {
   } catch {
     // already gone
   }
-}
-
-async function stopProcess(p: ChildProcess | undefined): Promise<void> {
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  await Promise.race([exited, sleep(5_000)]);
-  if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
 }
 
 type Pod = {
@@ -122,17 +99,10 @@ beforeAll(async () => {
   await execa('ip', ['-n', NODE_NS, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'lan1']);
   await execa('ip', ['-n', NODE_NS, 'addr', 'add', `${NODE_IP}/24`, 'dev', 'lan0']);
   await execa('ip', ['-n', NODE_NS, 'link', 'set', 'lan0', 'up']);
-  control = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      NODE_NS,
-      process.execPath,
-      KLAB_JS,
-      'control',
-      '--data-dir',
-      dir,
+  control = await startControlProcess({
+    dataDir: dir,
+    netns: NODE_NS,
+    args: [
       '--listen',
       '127.0.0.1:0',
       '--advertise-address',
@@ -140,11 +110,7 @@ beforeAll(async () => {
       '--node-monitor-grace-period',
       '10',
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  await until('klab control', async () => {
-    if (!existsSync(join(dir, 'admin.kubeconfig'))) return undefined;
-    return (await kubectl(['get', 'svc', 'kubernetes'])).exitCode === 0 ? true : undefined;
+    ready: async () => (await kubectl(['get', 'svc', 'kubernetes'])).exitCode === 0,
   });
   const token = await execa(process.execPath, [
     KLAB_JS,
@@ -162,7 +128,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await stopProcess(agent);
+  await stopChild(agent);
   // Pods outlive the agent by design; stop what this test's agent started.
   const podsDir = dir ? join(dir, 'agent', 'pods') : '';
   if (podsDir && existsSync(podsDir)) {
@@ -171,7 +137,7 @@ afterAll(async () => {
       for (const c of rt.containers) if (c.pid) killGroup(c.pid);
     }
   }
-  await stopProcess(control);
+  await control?.stop();
   const list = await execa('ip', ['netns', 'list'], { reject: false });
   for (const line of String(list.stdout).split('\n')) {
     const name = line.split(' ')[0] ?? '';
@@ -260,7 +226,7 @@ describe('klab agent', () => {
 
   it('adopts running pods across an agent restart instead of restarting them', async () => {
     const before = await getJson<Pod>(['get', 'pod', 'echo-a']);
-    await stopProcess(agent);
+    await stopChild(agent);
     agent = startAgent();
     await sleep(4000);
     const after = await getJson<Pod>(['get', 'pod', 'echo-a']);

@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { sandboxName } from '../agent/pod.js';
 import { LabError } from './errors.js';
 import { startProcess } from './processes.js';
+import { agentCommand } from '../agent/command.js';
 import type { LabProvider } from './provider.js';
 import { labDir, setHostEnv, type LabState } from './state.js';
 
@@ -36,32 +37,15 @@ export function clusterPaths(lab: string): ClusterPaths {
 /** The agent's command line on one lab node. */
 export function agentArgv(lab: string, node: { name: string; ip: string }, controlPlane: boolean): string[] {
   const paths = clusterPaths(lab);
-  const dir = paths.nodeDir(node.name);
-  // Back into this process's mount namespace from `ip netns exec`'s private one, so the pod
-  // namespaces the agent mounts under /run/netns are visible machine-wide.
-  return [
-    'nsenter',
-    `--mount=/proc/${process.pid}/ns/mnt`,
-    '--',
-    process.execPath,
-    KLAB_JS,
-    'agent',
-    '--node',
-    node.name,
-    '--kubeconfig',
-    paths.nodeKubeconfig(node.name),
-    '--node-ip',
-    node.ip,
-    ...(controlPlane ? ['--control-plane'] : []),
-    '--cni-bin-dir',
-    join(dir, 'cni', 'bin'),
-    '--cni-conf-dir',
-    join(dir, 'cni', 'net.d'),
-    '--state-dir',
-    join(dir, 'agent'),
-    '--netns-prefix',
-    `klab-${lab}-`,
-  ];
+  return agentCommand({
+    klabJs: KLAB_JS,
+    node: node.name,
+    nodeIp: node.ip,
+    kubeconfig: paths.nodeKubeconfig(node.name),
+    dir: paths.nodeDir(node.name),
+    netnsPrefix: `klab-${lab}-`,
+    controlPlane,
+  });
 }
 
 /** kube-proxy's command line on one lab node: host network, the node's own credentials. */

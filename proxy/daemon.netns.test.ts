@@ -4,7 +4,6 @@
  * with kubectl, and the node's nat/filter tables show kube-proxy's rules for them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,18 +11,16 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KLAB_JS } from '../test/support/klab-cli.js';
 import { inNetns, run, waitFor } from '../test/support/netns.js';
+import { type ControlProcess, startControlProcess, stopChild } from '../test/support/control.js';
 
 const ns = `kpx-d${randomBytes(3).toString('hex')}`;
 let dir: string;
-const procs: ChildProcess[] = [];
+let control: ControlProcess | undefined;
+let proxy: ChildProcess | undefined;
 const kubectl = (args: string[], input?: string) =>
   run(['ip', 'netns', 'exec', ns, 'kubectl', '--kubeconfig', join(dir, 'admin.kubeconfig'), ...args], {
     input,
   });
-
-function startInNs(args: string[]): void {
-  procs.push(spawn('ip', ['netns', 'exec', ns, process.execPath, KLAB_JS, ...args], { stdio: 'ignore' }));
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kpx-daemon-'));
@@ -38,25 +35,12 @@ beforeAll(async () => {
     const r = await run(argv);
     if (r.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
   }
-  startInNs([
-    'control',
-    '--data-dir',
-    dir,
-    '--listen',
-    '0.0.0.0:6443',
-    '--advertise-address',
-    '192.168.56.11',
-  ]);
-  await waitFor(
-    'admin.kubeconfig',
-    async () => (existsSync(join(dir, 'admin.kubeconfig')) ? true : undefined),
-    30_000,
-  );
-  await waitFor(
-    'API answers',
-    async () => ((await kubectl(['get', 'ns', 'default'])).exitCode === 0 ? true : undefined),
-    30_000,
-  );
+  control = await startControlProcess({
+    dataDir: dir,
+    netns: ns,
+    args: ['--listen', '0.0.0.0:6443', '--advertise-address', '192.168.56.11'],
+    ready: async () => (await kubectl(['get', 'ns', 'default'])).exitCode === 0,
+  });
   const node = await kubectl(
     ['apply', '-f', '-'],
     `apiVersion: v1
@@ -68,25 +52,29 @@ status:
 `,
   );
   if (node.exitCode !== 0) throw new Error(node.stderr);
-  startInNs([
-    'proxy',
-    '--node',
-    'node-1',
-    '--kubeconfig',
-    join(dir, 'admin.kubeconfig'),
-    '--min-sync-period',
-    '200ms',
-  ]);
+  proxy = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      KLAB_JS,
+      'proxy',
+      '--node',
+      'node-1',
+      '--kubeconfig',
+      join(dir, 'admin.kubeconfig'),
+      '--min-sync-period',
+      '200ms',
+    ],
+    { stdio: 'ignore' },
+  );
 }, 90_000);
 
 afterAll(async () => {
-  for (const p of procs) {
-    if (p.exitCode !== null) continue;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-    if (p.exitCode === null) p.kill('SIGKILL');
-  }
+  await stopChild(proxy);
+  await control?.stop();
   // Anything still running in the namespace was started by this test (the processes above).
   const left = await run(['ip', 'netns', 'pids', ns]);
   for (const pid of left.stdout.split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');

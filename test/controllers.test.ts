@@ -3,8 +3,6 @@
  * standing in for the node agents — it creates Nodes and renews their Leases, and reports pod
  * status through the status subresource as a kubelet would.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,10 +10,10 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, KubeClient, type KubeObject } from '../kube/client.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
-import { KLAB_JS } from './support/klab-cli.js';
+import { type ControlProcess, startControlProcess } from './support/control.js';
 
 let dir: string;
-let server: ChildProcess | undefined;
+let server: ControlProcess | undefined;
 let client: KubeClient;
 const kubeconfig = () => join(dir, 'admin.kubeconfig');
 const NODES = ['node-1', 'node-2', 'node-3'];
@@ -24,15 +22,9 @@ const notReady = new Set<string>();
 let agentTimer: NodeJS.Timeout | undefined;
 
 async function startControl(): Promise<void> {
-  // The server rewrites it once it listens (on a new port): never read a stale or half-written one.
-  await rm(kubeconfig(), { force: true });
-  const proc = spawn(
-    process.execPath,
-    [
-      KLAB_JS,
-      'control',
-      '--data-dir',
-      dir,
+  server = await startControlProcess({
+    dataDir: dir,
+    args: [
       '--listen',
       '127.0.0.1:0',
       '--advertise-address',
@@ -42,36 +34,26 @@ async function startControl(): Promise<void> {
       '--pod-eviction-timeout',
       '600',
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  server = proc;
-  const started = Date.now();
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`klab control exited with ${proc.exitCode}`);
-    if (existsSync(kubeconfig())) {
+    ready: async () => {
+      // A half-written kubeconfig or a server still starting throws, which means "not yet".
+      const next = new KubeClient(loadKubeconfig(kubeconfig()));
       try {
-        const next = new KubeClient(loadKubeconfig(kubeconfig()));
         await next.get('/api/v1/namespaces/default/services/kubernetes');
-        client?.close();
-        client = next;
-        return;
-      } catch {
-        // half-written kubeconfig, not serving yet, or the controllers have not created it yet
+      } catch (error) {
+        next.close();
+        throw error;
       }
-    }
-    if (Date.now() - started > 20_000) throw new Error('klab control did not come up in 20 s');
-    await sleep(100);
-  }
+      client?.close();
+      client = next;
+      return true;
+    },
+  });
 }
 
 async function stopControl(): Promise<void> {
-  const proc = server;
+  const control = server;
   server = undefined;
-  if (!proc || proc.exitCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  await Promise.race([exited, sleep(5_000)]);
-  if (proc.exitCode === null) proc.kill('SIGKILL');
+  await control?.stop();
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -433,8 +415,13 @@ spec:
   }, 30_000);
 
   it('turns a node NotReady when its Lease is not renewed, and its endpoints not ready', async () => {
-    const pods = (await podsOf('app=web')).filter((p) => !p.metadata?.deletionTimestamp);
-    const node = (pods[0]!.spec as { nodeName: string }).nodeName;
+    // The ReplicaSet may have just replaced the relabelled pod: wait for one that is bound.
+    const node = await until('a bound web pod', async () => {
+      const bound = (await podsOf('app=web')).find(
+        (p) => !p.metadata?.deletionTimestamp && (p.spec as { nodeName?: string }).nodeName,
+      );
+      return (bound?.spec as { nodeName?: string } | undefined)?.nodeName;
+    });
     const nodeReady = async () => {
       const n = await client.get<KubeObject>(`/api/v1/nodes/${node}`);
       return (n.status as { conditions: { type: string; status: string }[] }).conditions.find(

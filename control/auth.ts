@@ -122,7 +122,8 @@ export interface RequestAttributes {
 }
 
 /** Looks up the node a pod is bound to (undefined when the pod or its binding is absent). */
-export type PodNodeLookup = (namespace: string, name: string) => Promise<string | undefined>;
+/** The node a pod is bound to: `null` when the pod does not exist, undefined when it is unbound. */
+export type PodNodeLookup = (namespace: string, name: string) => Promise<string | null | undefined>;
 
 const READ_VERBS: readonly Verb[] = ['get', 'list', 'watch'];
 const WRITE_ONE: readonly Verb[] = ['create', 'update', 'patch', 'delete'];
@@ -138,7 +139,10 @@ async function nodeAllows(node: string, a: RequestAttributes, podNode: PodNodeLo
   if (info.group === '' && info.plural === 'pods' && a.namespace && a.name) {
     const statusWrite = a.subresource === 'status' && (a.verb === 'update' || a.verb === 'patch');
     const deletion = a.subresource === undefined && a.verb === 'delete';
-    return (statusWrite || deletion) && (await podNode(a.namespace, a.name)) === node;
+    if (!statusWrite && !deletion) return false;
+    const bound = await podNode(a.namespace, a.name);
+    // A pod that does not exist is the registry's 404 to give, as with NodeRestriction.
+    return bound === null || bound === node;
   }
   return false;
 }

@@ -119,6 +119,8 @@ describe('API authentication and authorization', () => {
       'application/merge-patch+json',
     );
     expect(ownPod.status, ownPod.text).toBe(200);
+    // A pod that is already gone is a 404 for its node, not a 403 (the agent retries on 403).
+    expect((await call(node1, 'DELETE', '/api/v1/namespaces/default/pods/gone')).status).toBe(404);
     expect((ownPod.json.status as { phase: string }).phase).toBe('Running');
     const cm = await call(node1, 'POST', '/api/v1/namespaces/default/configmaps', {
       metadata: { name: 'x' },

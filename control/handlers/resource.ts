@@ -228,9 +228,9 @@ export async function handleResource(
     ...(name !== undefined ? { name } : {}),
     ...(path.subresource !== undefined ? { subresource: path.subresource } : {}),
   };
-  const podNode = async (namespace: string, podName: string): Promise<string | undefined> => {
+  const podNode = async (namespace: string, podName: string): Promise<string | null | undefined> => {
     const pod = await ctx.registry.find(info, namespace, podName);
-    return (pod?.spec as { nodeName?: string } | undefined)?.nodeName;
+    return pod === undefined ? null : (pod.spec as { nodeName?: string } | undefined)?.nodeName;
   };
   if (!(await authorize(user, attrs, podNode))) throw forbidden(user, attrs);
   if (info.namespaced && path.namespace === undefined && !['list', 'watch'].includes(verb)) {

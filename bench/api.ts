@@ -7,9 +7,10 @@
  * RSS with N Services + N EndpointSlices.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -103,6 +104,7 @@ async function startServer(
     h.on('close', () => resolve(out));
   });
   const args = [
+    ...serverNodeArgs,
     KLAB,
     'control',
     '--data-dir',
@@ -115,16 +117,19 @@ async function startServer(
   args.push('--store', store);
   if (etcd) args.push('--etcd-endpoints', etcd.endpoint);
   if (help.includes('--no-controllers')) args.push('--no-controllers');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('API server listening')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`klab control exited with ${code}`)));
-  });
-  child.stdout?.resume();
+  // Its request log goes to a file, as in a lab: a pipe read by this busy process would make
+  // the server wait on the benchmark.
+  const log = openSync(join(dataDir, 'control.log'), 'a');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', log, 'inherit'] });
+  closeSync(log);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  for (;;) {
+    if (exited !== undefined) throw new Error(`klab control exited with ${exited}`);
+    const out = await readFile(join(dataDir, 'control.log'), 'utf8');
+    if (out.includes('API server listening')) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const kubeconfig = parseYaml(await readFile(join(dataDir, 'admin.kubeconfig'), 'utf8')) as {
     clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
     users: { user: { token: string } }[];
@@ -145,6 +150,9 @@ async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
 }
+
+/** The bench's own object names (`w-<i>`); no other name in a ConfigMap event looks like one. */
+const EVENT_NAME = /"name":"(w-\d+)"/;
 
 /** Watch latency: 100 watchers, writes paced at `rate`/s for `seconds`. */
 async function watchLatency(t: Target, watchers: number, rate: number, seconds: number): Promise<number[]> {
@@ -171,10 +179,12 @@ async function watchLatency(t: Target, watchers: number, rate: number, seconds: 
                 const now = performance.now();
                 buf += c.toString('utf8');
                 let nl;
+                // The name is found without parsing the whole event: 20,000 events a second
+                // parsed here would take CPU from the server being measured on this machine.
                 while ((nl = buf.indexOf('\n')) >= 0) {
-                  const ev = JSON.parse(buf.slice(0, nl)) as { object: { metadata: { name: string } } };
+                  const name = EVENT_NAME.exec(buf.slice(0, nl))?.[1];
                   buf = buf.slice(nl + 1);
-                  const at = sent.get(ev.object.metadata.name);
+                  const at = name === undefined ? undefined : sent.get(name);
                   if (at !== undefined) latencies.push(now - at);
                 }
               });
@@ -205,7 +215,10 @@ async function watchLatency(t: Target, watchers: number, rate: number, seconds: 
   return latencies;
 }
 
+const load1 = (): string => loadavg()[0]!.toFixed(1);
+
 async function benchStore(store: string, n: number): Promise<Record<string, string>> {
+  const loadAtStart = load1();
   const dataDir = await mkdtemp(join(tmpdir(), 'klab-api-bench-'));
   const etcd = store === 'etcd' ? await startEtcd({ dirPrefix: 'klab-api-bench-etcd-' }) : undefined;
   const { child, target: t } = await startServer(dataDir, store, etcd);
@@ -251,6 +264,7 @@ async function benchStore(store: string, n: number): Promise<Record<string, stri
       'watch p50/p99 ms': `${ms(watch, 50)} / ${ms(watch, 99)}`,
       'events delivered': `${watch.length}/${100 * 200 * 10}`,
       'RSS MiB': rss.toFixed(0),
+      'load start/end': `${loadAtStart} / ${load1()}`,
     };
   } finally {
     t.agent.destroy();
@@ -274,6 +288,8 @@ const n = Number(arg('objects', '10000'));
 if (!Number.isInteger(n) || n < 1)
   throw new Error(`--objects must be a positive integer, got ${arg('objects', '')}`);
 const stores = arg('stores', 'sqlite,etcd').split(',');
+/** Extra node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it. */
+const serverNodeArgs = arg('server-node-args', '').split(' ').filter(Boolean);
 for (const s of stores) if (s !== 'sqlite' && s !== 'etcd') throw new Error(`--stores: unknown store "${s}"`);
 const rows: Record<string, string>[] = [];
 for (const store of stores) rows.push(await benchStore(store, n));

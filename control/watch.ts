@@ -26,8 +26,27 @@ export interface WatchRequest {
   readonly bookmarkIntervalMs: number;
   /** Bytes buffered for a client before it is considered unresponsive and cut off. */
   readonly maxBufferedBytes: number;
-  /** Turns an object into what goes on the wire (itself, or a one-row Table). */
-  readonly encode: (obj: KubeObject, first: boolean) => unknown;
+  /**
+   * Turns an object into what goes on the wire (a one-row Table, say); without it the object
+   * itself goes, encoded once per event for every watcher that gets it.
+   */
+  readonly encode?: (obj: KubeObject, first: boolean) => unknown;
+}
+
+/**
+ * Wire lines of plain (not Table) events, per event object and type. Cache events are shared
+ * by every watcher, so a hundred watchers of one event cost one JSON.stringify and one UTF-8
+ * encoding, not a hundred; entries go with their event.
+ */
+const encodedLines = new WeakMap<KubeObject, Partial<Record<WireEventType, Buffer>>>();
+
+export function encodedEvent(type: WireEventType, object: KubeObject): Buffer {
+  let lines = encodedLines.get(object);
+  if (!lines) {
+    lines = {};
+    encodedLines.set(object, lines);
+  }
+  return (lines[type] ??= Buffer.from(JSON.stringify({ type, object }) + '\n'));
 }
 
 export type WireEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -97,14 +116,16 @@ export function serveWatch(cache: WatchCache, store: Store, res: ServerResponse,
     for (const t of timers) clearTimeout(t);
     res.end();
   };
-  const send = (type: string, object: unknown): void => {
+  const write = (line: string | Buffer): void => {
     if (closed) return;
-    const ok = res.write(JSON.stringify({ type, object }) + '\n');
+    const ok = res.write(line);
     if (res.writableLength > w.maxBufferedBytes) finish();
     else if (!ok) watcher.pause?.();
   };
+  const send = (type: string, object: unknown): void => write(JSON.stringify({ type, object }) + '\n');
   const sendObject = (type: WireEventType, obj: KubeObject): void => {
-    send(type, w.encode(obj, first));
+    if (w.encode) send(type, w.encode(obj, first));
+    else write(encodedEvent(type, obj));
     first = false;
   };
   const bookmark = (): void => {

@@ -302,13 +302,16 @@ export async function handleResource(
         timeoutMs,
         bookmarkIntervalMs: ctx.watch.bookmarkIntervalMs,
         maxBufferedBytes: ctx.watch.maxBufferedBytes,
-        encode: (obj, first) => {
-          if (!table) return obj;
-          const t = ctx.ext.toTable(info, [obj], inc, ctx.now()) as KubeObject & {
-            columnDefinitions?: unknown;
-          };
-          return first ? t : { ...t, columnDefinitions: [] };
-        },
+        ...(table
+          ? {
+              encode: (obj: KubeObject, first: boolean) => {
+                const t = ctx.ext.toTable(info, [obj], inc, ctx.now()) as KubeObject & {
+                  columnDefinitions?: unknown;
+                };
+                return first ? t : { ...t, columnDefinitions: [] };
+              },
+            }
+          : {}),
       });
       return reply;
     }

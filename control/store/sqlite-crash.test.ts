@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { execa } from 'execa';
 import ts from 'typescript';
 import { afterAll, expect, it } from 'vitest';
 import { SqliteStore } from './sqlite.js';
@@ -39,10 +40,12 @@ function buildStoreForChild(): string {
     child,
     `import { SqliteStore } from './sqlite.js';
 const store = new SqliteStore(process.argv[2]);
-for (let i = 0; ; i++) {
+const count = Number(process.argv[3] ?? Infinity);
+for (let i = 0; i < count; i++) {
   const stored = await store.create('/registry/pods/p' + i, { metadata: { name: 'p' + i } });
   process.stdout.write(i + ' ' + stored.modRevision + '\\n');
 }
+await store.close();
 `,
   );
   return child;
@@ -85,4 +88,48 @@ it('keeps every acknowledged write when the writing process is killed mid-stream
   } finally {
     await store.close();
   }
+});
+
+it('acknowledges a write only after an fdatasync of the WAL that holds it (seen with strace)', async () => {
+  const script = buildStoreForChild();
+  const path = join(dir, 'traced.db');
+  const trace = join(dir, 'trace.txt');
+  const writes = 50;
+  await execa('strace', [
+    '-f',
+    '-y',
+    '-qq',
+    '-e',
+    'trace=pwrite64,fdatasync,fsync,write',
+    '-o',
+    trace,
+    process.execPath,
+    script,
+    path,
+    String(writes),
+  ]);
+  // One writer awaiting each create: between a commit's WAL writes and its acknowledgement on
+  // stdout there must be a completed sync of the WAL (strace -f splits calls that overlap
+  // across threads into "unfinished" and "resumed" lines).
+  let dirty = false;
+  let walWrites = 0;
+  let acks = 0;
+  const syncing = new Set<string>();
+  for (const line of readFileSync(trace, 'utf8').split('\n')) {
+    const pid = line.split(' ')[0] ?? '';
+    if (/pwrite64\(\d+<[^>]*-wal>/.test(line)) {
+      dirty = true;
+      walWrites += 1;
+    } else if (/f(data)?sync\(\d+<[^>]*-wal>/.test(line)) {
+      if (line.includes('<unfinished ...>')) syncing.add(pid);
+      else if (/= 0$/.test(line)) dirty = false;
+    } else if (/<\.\.\. f(data)?sync resumed>.*= 0$/.test(line) && syncing.delete(pid)) {
+      dirty = false;
+    } else if (/ write\(1</.test(line)) {
+      acks += 1;
+      expect(dirty, `acknowledgement ${acks} written before its commit was synced`).toBe(false);
+    }
+  }
+  expect(acks).toBe(writes);
+  expect(walWrites).toBeGreaterThanOrEqual(writes);
 });

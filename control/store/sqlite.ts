@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { open, type FileHandle } from 'node:fs/promises';
 import { checkKey, checkLimit, checkPrefix, checkRevision, prefixEnd, withResourceVersion } from './keys.js';
 import { QueuedWatcher } from './watch-queue.js';
 import { StoreError } from './types.js';
@@ -78,9 +79,16 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * The embedded store: better-sqlite3 in WAL mode with `synchronous=FULL`, so a write that
- * returned survives a crash of the process or the machine. The file is locked exclusively:
- * watches are notified in process, so a second process writing the same file would go unseen.
+ * The embedded store: better-sqlite3 in WAL mode; a write is acknowledged (and its watchers
+ * notified) only once the WAL holding it is on disk, so a write that returned survives a crash
+ * of the process or the machine. The file is locked exclusively: watches are notified in
+ * process, so a second process writing the same file would go unseen.
+ *
+ * The fsync does not block the event loop: SQLite commits with `synchronous=NORMAL` (in WAL
+ * mode: no sync per commit; the WAL is synced before each checkpoint and the database after),
+ * and the store fdatasyncs the WAL itself on libuv's thread pool before it acknowledges the
+ * commit. Until then the change is visible to reads in this process only (the next writer's
+ * conflict check needs it), never to watchers or to the writer.
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -92,6 +100,10 @@ export class SqliteStore implements Store {
   private readonly savepoint: Database.Transaction<(change: () => Change) => Change>;
   private pending: PendingWrite[] = [];
   private compacted: number;
+  private wal: Promise<FileHandle> | undefined;
+  /** Settles once every commit so far is durable and acknowledged, in commit order. */
+  private acknowledged: Promise<void> = Promise.resolve();
+  private failure: StoreError | undefined;
 
   private readonly stmt: {
     getCurrent: Database.Statement<[string], CurrentRow>;
@@ -125,7 +137,7 @@ export class SqliteStore implements Store {
       this.db = new Database(path, { timeout: 200 });
       this.db.pragma('locking_mode = EXCLUSIVE');
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
+      this.db.pragma('synchronous = NORMAL');
       this.db.exec(SCHEMA);
     } catch (error) {
       throw new StoreError('Unavailable', `sqlite store ${path}: cannot open: ${String(error)}`, {
@@ -320,8 +332,10 @@ export class SqliteStore implements Store {
     this.closed = true;
     // Writes already accepted are committed (and acknowledged) before the file closes.
     this.flush();
+    await this.acknowledged;
     const error = new StoreError('Unavailable', `sqlite store ${this.path} is closed`);
     for (const watcher of [...this.watchers]) watcher.fail(error);
+    await (await this.wal?.catch(() => undefined))?.close();
     this.db.close();
   }
 
@@ -341,6 +355,10 @@ export class SqliteStore implements Store {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
+    if (this.failure) {
+      for (const op of batch) op.reject(this.failure);
+      return;
+    }
     const outcomes: (Change | { error: unknown })[] = [];
     const before = this.revision;
     try {
@@ -368,15 +386,40 @@ export class SqliteStore implements Store {
       for (const op of batch) op.reject(failure);
       return;
     }
-    for (const [i, op] of batch.entries()) {
-      const outcome = outcomes[i] as Change | { error: unknown };
-      if ('error' in outcome) {
-        op.reject(outcome.error);
-      } else {
-        this.notify(outcome.event);
-        op.resolve(outcome.stored);
-      }
-    }
+    const synced = this.syncWal();
+    this.acknowledged = Promise.all([this.acknowledged, synced]).then(
+      () => {
+        // An earlier commit's fsync failed: this one may sit on top of lost pages.
+        if (this.failure) {
+          for (const op of batch) op.reject(this.failure);
+          return;
+        }
+        for (const [i, op] of batch.entries()) {
+          const outcome = outcomes[i] as Change | { error: unknown };
+          if ('error' in outcome) {
+            op.reject(outcome.error);
+          } else {
+            this.notify(outcome.event);
+            op.resolve(outcome.stored);
+          }
+        }
+      },
+      (error: unknown) => {
+        // The commit may or may not be on disk: nothing after it can be acknowledged either.
+        this.failure ??= new StoreError(
+          'Unavailable',
+          `sqlite store ${this.path}: fsync failed, the store refuses writes: ${String(error)}`,
+          { cause: error },
+        );
+        for (const op of batch) op.reject(this.failure);
+      },
+    );
+  }
+
+  /** fdatasync of the WAL file on the thread pool; WAL mode keeps the file while the store is open. */
+  private async syncWal(): Promise<void> {
+    this.wal ??= open(`${this.path}-wal`, 'r');
+    await (await this.wal).datasync();
   }
 
   private notify(row: EventRow): void {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { install } from '../cni/install.js';
@@ -8,7 +9,8 @@ import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { cniCall, type CniNetwork, resultAddress } from './cni.js';
 import { createSandbox, deleteSandbox } from './netns.js';
 import { desiredNode, type Machine, microTime, nodeConditions, nodeLease } from './node.js';
-import { containerLaunch, type Pod, resolvConf, restartDelayMs, sandboxName, shouldRestart } from './pod.js';
+import { containerLaunch, type Pod, restartDelayMs, sandboxName, shouldRestart } from './pod.js';
+import { parseResolvConf, podResolvConfig, renderResolvConf } from './resolv.js';
 import { runProbe } from './probes.js';
 import { desiredRoutes, syncRoutes } from './routes.js';
 import { isAlive, PodStore, signalGroup, startContainer } from './runtime.js';
@@ -25,8 +27,11 @@ export interface AgentOptions {
   stateDir: string;
   netnsPrefix: string;
   leaseSeconds: number;
+  /** Cluster DNS address for pods' resolv.conf; empty means none (pods get the node's resolver). */
   dnsIP: string;
   clusterDomain: string;
+  /** The node's resolv.conf, the base of dnsPolicy Default (kubelet's --resolv-conf). */
+  resolvConf: string;
   log: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -347,21 +352,13 @@ export class Agent {
     if (pod.spec.hostNetwork) {
       rt.podIP = this.o.nodeIP;
     } else {
+      const resolv = await this.podResolvConf(pod);
       const hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
-      await createSandbox(
-        netns,
-        resolvConf(pod.metadata.namespace, this.o.dnsIP, this.o.clusterDomain),
-        hosts,
-      );
+      await createSandbox(netns, resolv, hosts);
       if (!this.network) throw new Error('CNI is not installed yet');
       const result = await cniCall(this.network, 'ADD', uid, netns);
       rt.podIP = resultAddress(result);
-      const withIP = `${hosts}${rt.podIP}\t${pod.metadata.name}\n`;
-      await createSandbox(
-        netns,
-        resolvConf(pod.metadata.namespace, this.o.dnsIP, this.o.clusterDomain),
-        withIP,
-      );
+      await createSandbox(netns, resolv, `${hosts}${rt.podIP}\t${pod.metadata.name}\n`);
     }
     await this.store.save(rt);
     this.o.log('sandbox ready', {
@@ -370,6 +367,28 @@ export class Agent {
       ip: rt.podIP,
     });
     return rt;
+  }
+
+  /** Read per pod, as kubelet does, so an edited node resolv.conf reaches new pods. */
+  private async podResolvConf(pod: Pod): Promise<string> {
+    let host = '';
+    try {
+      host = await readFile(this.o.resolvConf, 'utf8');
+    } catch (error) {
+      this.o.log('node resolv.conf unreadable; pods on the Default policy get no resolver', {
+        file: this.o.resolvConf,
+        error: String(error),
+      });
+    }
+    const config = podResolvConfig(
+      { namespace: pod.metadata.namespace, ...pod.spec },
+      {
+        clusterDNS: this.o.dnsIP ? [this.o.dnsIP] : [],
+        clusterDomain: this.o.clusterDomain,
+        host: parseResolvConf(host),
+      },
+    );
+    return renderResolvConf(config);
   }
 
   private async report(pod: Pod, rt: PodRuntime): Promise<void> {

@@ -28,6 +28,7 @@ interface AgentFlags {
   leaseSeconds: number;
   clusterDns: string;
   clusterDomain: string;
+  resolvConf: string;
   healthzPort: number;
 }
 
@@ -50,6 +51,11 @@ export function registerAgentCommands(program: Command): void {
     .option('--lease-seconds <n>', 'how often the node Lease is renewed', seconds, 10)
     .option('--cluster-dns <ip>', 'nameserver in pods’ resolv.conf', '10.96.0.10')
     .option('--cluster-domain <domain>', 'cluster domain', 'cluster.local')
+    .option(
+      '--resolv-conf <file>',
+      'the node’s resolv.conf, given to pods with dnsPolicy Default',
+      '/etc/resolv.conf',
+    )
     .option('--healthz-port <port>', 'healthz on 127.0.0.1 (0 = off)', port, 10248)
     .action(async (f: AgentFlags) => {
       const log = (msg: string, fields: Record<string, unknown> = {}) =>
@@ -67,6 +73,7 @@ export function registerAgentCommands(program: Command): void {
         leaseSeconds: f.leaseSeconds,
         dnsIP: f.clusterDns,
         clusterDomain: f.clusterDomain,
+        resolvConf: f.resolvConf,
         log,
       });
       let healthy = false;

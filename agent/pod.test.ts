@@ -3,7 +3,6 @@ import {
   containerLaunch,
   type ContainerSpec,
   type Pod,
-  resolvConf,
   restartDelayMs,
   sandboxName,
   shouldRestart,
@@ -67,12 +66,6 @@ describe('pod helpers', () => {
     expect(sandboxName('klab-demo-', 'u-1')).toBe(sandboxName('klab-demo-', 'u-1'));
     expect(sandboxName('klab-demo-', 'u-1')).toMatch(/^klab-demo-pod-[0-9a-f]{10}$/);
     expect(sandboxName('klab-demo-', 'u-2')).not.toBe(sandboxName('klab-demo-', 'u-1'));
-  });
-
-  it('writes the ClusterFirst resolv.conf', () => {
-    expect(resolvConf('shop', '10.96.0.10', 'cluster.local')).toBe(
-      'search shop.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n',
-    );
   });
 
   it('restarts by policy with a doubling, capped back-off', () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../kube/client.js';
+import type { PodDnsSpec } from './resolv.js';
 
 export interface ContainerPort {
   containerPort?: number;
@@ -34,6 +35,10 @@ export interface PodSpec {
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   hostNetwork?: boolean;
   terminationGracePeriodSeconds?: number;
+  dnsPolicy?: string;
+  dnsConfig?: PodDnsSpec['dnsConfig'];
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
 }
 
 export type Pod = KubeObject & {
@@ -52,16 +57,6 @@ export type Pod = KubeObject & {
 /** The sandbox namespace of a pod: short (interface-name-like) and stable across agent restarts. */
 export function sandboxName(prefix: string, uid: string): string {
   return `${prefix}pod-${createHash('sha256').update(uid).digest('hex').slice(0, 10)}`;
-}
-
-/** The pod's resolv.conf as kubelet writes it for dnsPolicy ClusterFirst. */
-export function resolvConf(namespace: string, dnsIP: string, domain: string): string {
-  return [
-    `search ${namespace}.svc.${domain} svc.${domain} ${domain}`,
-    `nameserver ${dnsIP}`,
-    'options ndots:5',
-    '',
-  ].join('\n');
 }
 
 export interface LaunchContext {

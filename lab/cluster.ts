@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { sandboxName } from '../agent/pod.js';
 import { LabError } from './errors.js';
+import { netnsName } from './names.js';
 import { startProcess } from './processes.js';
 import { agentCommand } from '../agent/command.js';
 import type { LabProvider } from './provider.js';
@@ -45,6 +46,8 @@ export function agentArgv(lab: string, node: { name: string; ip: string }, contr
     dir: paths.nodeDir(node.name),
     netnsPrefix: `klab-${lab}-`,
     controlPlane,
+    // The agent runs in the machine's mount namespace, where /etc/resolv.conf is the machine's.
+    extraArgs: ['--resolv-conf', `/etc/netns/${netnsName(lab, node.name)}/resolv.conf`],
   });
 }
 

@@ -1,11 +1,12 @@
 /** The default lab backend: network namespaces on this machine, a bridge namespace as the LAN. */
 import { setMaxListeners } from 'node:events';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { LabError } from '../errors.js';
 import { hostAccessIfName, parseNetnsName } from '../names.js';
 import {
   createBatch,
   deleteBatch,
+  EXT_IP,
   hostConfig,
   lanConfig,
   LAN_PREFIX,
@@ -140,6 +141,16 @@ export const netnsProvider: LabProvider = {
       'LAN bridge, addresses, sysctls',
       () => configureAll(configs, context),
       `${namespaces} namespaces in parallel`,
+    );
+    // The nodes' resolver is ext, as a LAN's DHCP would hand out: cluster DNS forwards there, so
+    // lookups of outside names never leave the machine. `ip netns exec` bind-mounts this file.
+    await Promise.all(
+      plan.hosts
+        .filter((h) => h.role === 'node')
+        .map(async (h) => {
+          await mkdir(`/etc/netns/${h.netns}`, { recursive: true });
+          await writeFile(`/etc/netns/${h.netns}/resolv.conf`, `nameserver ${EXT_IP}\n`);
+        }),
     );
     return { brNetfilter, warnings };
   },

@@ -42,7 +42,11 @@ export interface AppOptions {
   readonly registry: Registry;
   readonly watchCache: (info: ResourceInfo) => WatchCache;
   readonly ext: Extensions;
-  readonly authenticate: (authorization: string | undefined) => UserInfo | undefined;
+  readonly authenticate: (
+    authorization: string | undefined,
+  ) => UserInfo | undefined | Promise<UserInfo | undefined>;
+  /** Signs bound service-account tokens (serviceaccounts/<name>/token). */
+  readonly serviceAccountKey?: Buffer;
   readonly logger: Logger;
   readonly https?: { key: string; cert: string };
   /** host:port clients use to reach the server (legacy `/api` serverAddressByClientCIDRs). */
@@ -92,7 +96,7 @@ export function buildApp(opts: AppOptions) {
       });
     });
     const path = req.url.split('?')[0] ?? '';
-    const user = opts.authenticate(req.headers.authorization);
+    const user = await opts.authenticate(req.headers.authorization);
     if (user) req.user = user;
     else if (!PUBLIC_PATHS.some((p) => path === p || path.startsWith(`${p}/`))) {
       return sendStatus(reply, unauthorized());
@@ -169,6 +173,7 @@ export function buildApp(opts: AppOptions) {
     watchCache: opts.watchCache,
     ext: opts.ext,
     now,
+    ...(opts.serviceAccountKey ? { serviceAccountKey: opts.serviceAccountKey } : {}),
     watch: {
       bookmarkIntervalMs: opts.watch?.bookmarkIntervalMs ?? 60_000,
       maxBufferedBytes: opts.watch?.maxBufferedBytes ?? 16 * 1024 * 1024,

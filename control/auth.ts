@@ -1,9 +1,10 @@
 /**
  * Bearer-token authentication from `DATA_DIR/tokens.json`, and the authorization rules:
  * system:masters may do everything; a node (`system:node:<name>`) reads everything and writes
- * only its own Node, its Lease, Events and the pods bound to it; a service account reads
- * everything and writes the status its add-on reports (Ingress and Service), Events and the
- * Leases of its own namespace.
+ * only its own Node, its Lease, Events and the pods bound to it, and asks for the tokens of
+ * those pods; an add-on service account with a role (coredns) gets exactly that role; any other
+ * service account reads everything and writes the status its add-on reports (Ingress and
+ * Service), Events and the Leases of its own namespace.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
@@ -136,6 +137,10 @@ async function nodeAllows(node: string, a: RequestAttributes, podNode: PodNodeLo
     return a.namespace === 'kube-node-lease' && a.name === node && WRITE_ONE.includes(a.verb);
   }
   if (info.group === '' && info.plural === 'events') return ['create', 'update', 'patch'].includes(a.verb);
+  // Which pod's token, and whether that pod is bound here, is the TokenRequest handler's check.
+  if (info.group === '' && info.plural === 'serviceaccounts' && a.subresource === 'token') {
+    return a.verb === 'create';
+  }
   if (info.group === '' && info.plural === 'pods' && a.namespace && a.name) {
     const statusWrite = a.subresource === 'status' && (a.verb === 'update' || a.verb === 'patch');
     const deletion = a.subresource === undefined && a.verb === 'delete';
@@ -146,6 +151,29 @@ async function nodeAllows(node: string, a: RequestAttributes, podNode: PodNodeLo
   }
   return false;
 }
+
+interface Rule {
+  readonly group: string;
+  readonly resources: readonly string[];
+  readonly verbs: readonly Verb[];
+}
+
+/**
+ * Add-on service accounts with exactly the ClusterRole their manifests bind. coredns gets
+ * kubeadm's `system:coredns`: list and watch of what the kubernetes plugin reads, nothing else.
+ */
+const ADDON_ROLES: Readonly<Record<string, readonly Rule[]>> = {
+  'system:serviceaccount:kube-system:coredns': [
+    { group: '', resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
+    { group: 'discovery.k8s.io', resources: ['endpointslices'], verbs: ['list', 'watch'] },
+  ],
+};
+
+const ruleAllows = (rules: readonly Rule[], a: RequestAttributes): boolean =>
+  a.subresource === undefined &&
+  rules.some(
+    (r) => r.group === a.info.group && r.resources.includes(a.info.plural) && r.verbs.includes(a.verb),
+  );
 
 function serviceAccountAllows(namespace: string, a: RequestAttributes): boolean {
   const { info } = a;
@@ -168,6 +196,8 @@ export async function authorize(
   if (user.groups.includes('system:masters')) return true;
   const node = /^system:node:(.+)$/.exec(user.name);
   if (node && user.groups.includes('system:nodes')) return nodeAllows(node[1] as string, a, podNode);
+  const role = ADDON_ROLES[user.name];
+  if (role) return ruleAllows(role, a);
   const sa = /^system:serviceaccount:([^:]+):[^:]+$/.exec(user.name);
   if (sa) return serviceAccountAllows(sa[1] as string, a);
   return false;

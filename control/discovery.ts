@@ -75,15 +75,17 @@ export function apiGroup(group: string): object | undefined {
   return found ? { kind: 'APIGroup', apiVersion: 'v1', ...found } : undefined;
 }
 
-const subresourceKind = (info: ResourceInfo, sub: 'status' | 'scale' | 'binding') =>
+const subresourceKind = (info: ResourceInfo, sub: ResourceInfo['subresources'][number]) =>
   sub === 'scale'
     ? { group: 'autoscaling', version: 'v1', kind: 'Scale' }
     : sub === 'binding'
       ? { group: '', version: 'v1', kind: 'Binding' }
-      : { group: info.group, version: info.version, kind: info.kind };
+      : sub === 'token'
+        ? { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }
+        : { group: info.group, version: info.version, kind: info.kind };
 
-/** pods/binding is create-only, as in kube-apiserver. */
-const subVerbs = (sub: string) => (sub === 'binding' ? ['create'] : SUB_VERBS);
+/** pods/binding and serviceaccounts/token are create-only, as in kube-apiserver. */
+const subVerbs = (sub: string) => (sub === 'binding' || sub === 'token' ? ['create'] : SUB_VERBS);
 
 export function apiResourceList(group: string, version: string): object | undefined {
   const infos = RESOURCES.filter((r) => r.group === group && r.version === version);
@@ -105,7 +107,7 @@ export function apiResourceList(group: string, version: string): object | undefi
         name: `${info.plural}/${sub}`,
         singularName: '',
         namespaced: info.namespaced,
-        ...(sub === 'scale' ? { group: k.group, version: k.version } : {}),
+        ...(sub === 'scale' || sub === 'token' ? { group: k.group, version: k.version } : {}),
         kind: k.kind,
         verbs: subVerbs(sub),
       });

@@ -13,7 +13,7 @@ export interface ResourceInfo {
   readonly namespaced: boolean;
   readonly shortNames: readonly string[];
   readonly categories: readonly string[];
-  readonly subresources: readonly ('status' | 'scale' | 'binding')[];
+  readonly subresources: readonly ('status' | 'scale' | 'binding' | 'token')[];
 }
 
 const r = (
@@ -51,7 +51,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   r('', 'v1', 'Endpoints', 'endpoints', true, { shortNames: ['ep'] }),
   r('', 'v1', 'ConfigMap', 'configmaps', true, { shortNames: ['cm'] }),
   r('', 'v1', 'Secret', 'secrets', true),
-  r('', 'v1', 'ServiceAccount', 'serviceaccounts', true, { shortNames: ['sa'] }),
+  r('', 'v1', 'ServiceAccount', 'serviceaccounts', true, { shortNames: ['sa'], subresources: ['token'] }),
   r('', 'v1', 'Event', 'events', true, { shortNames: ['ev'] }),
   r('apps', 'v1', 'Deployment', 'deployments', true, {
     shortNames: ['deploy'],

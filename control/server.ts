@@ -16,6 +16,7 @@ import { ensurePki } from './pki.js';
 import { Registry } from './registry.js';
 import { RESOURCES, findResource, type ResourceInfo } from './resources.js';
 import { resourcePrefix } from './routes.js';
+import { authenticateToken, ensureSigningKey, type ObjectLookup } from './sa-tokens.js';
 import { ApiError } from './status.js';
 import { WatchCache, type Store } from './store/index.js';
 import type { WatchSettings } from './handlers/resource.js';
@@ -129,12 +130,26 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     cleanup.push(() => clearInterval(compactor));
 
     const authenticator = new TokenAuthenticator(opts.dataDir);
+    const serviceAccountKey = await ensureSigningKey(opts.dataDir);
+    const pods = findResource('', 'v1', 'pods')!;
+    const serviceAccounts = findResource('', 'v1', 'serviceaccounts')!;
+    const lookup: ObjectLookup = (kind, namespace, name) =>
+      registry.find(kind === 'Pod' ? pods : serviceAccounts, namespace, name);
+    const authenticate = async (header: string | undefined) => {
+      const user = authenticator.authenticate(header);
+      if (user) return user;
+      const jwt = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)\s*$/i.exec(header ?? '')?.[1];
+      return jwt === undefined
+        ? undefined
+        : authenticateToken(jwt, serviceAccountKey, Math.floor(Date.now() / 1000), lookup);
+    };
     let address = `${opts.advertiseAddress}:${opts.port}`;
     const app = buildApp({
       registry,
       watchCache: cacheOf,
       ext: opts.ext,
-      authenticate: (h) => authenticator.authenticate(h),
+      authenticate,
+      serviceAccountKey,
       logger,
       https: { key: pki.keyPem, cert: pki.certPem },
       get serverAddress() {

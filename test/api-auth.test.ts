@@ -131,8 +131,103 @@ describe('API authentication and authorization', () => {
     );
   });
 
-  it('gives a service account read access only', async () => {
+  it("gives coredns's service account list and watch of what DNS reads, nothing else", async () => {
     expect((await call(sa, 'GET', '/apis/discovery.k8s.io/v1/endpointslices')).status).toBe(200);
+    for (const path of ['/api/v1/services', '/api/v1/namespaces', '/api/v1/pods', '/api/v1/endpoints']) {
+      expect((await call(sa, 'GET', path)).status, path).toBe(200);
+    }
+    expect((await call(sa, 'GET', '/api/v1/services?watch=1&timeoutSeconds=1')).status).toBe(200);
+    expect((await call(sa, 'GET', '/api/v1/namespaces/default/pods/p1')).status).toBe(403);
+    expect((await call(sa, 'GET', '/api/v1/secrets')).status).toBe(403);
+    expect((await call(sa, 'GET', '/api/v1/nodes')).status).toBe(403);
     expect((await call(sa, 'DELETE', '/api/v1/namespaces/default/pods/p1')).status).toBe(403);
+  });
+
+  describe('TokenRequest (serviceaccounts/<name>/token)', () => {
+    const tokenPath = '/api/v1/namespaces/kube-system/serviceaccounts/coredns/token';
+    const podsPath = '/api/v1/namespaces/kube-system/pods';
+    const request = (pod: string, uid?: string) => ({
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: {
+        audiences: [],
+        expirationSeconds: 3607,
+        boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod, ...(uid ? { uid } : {}) },
+      },
+    });
+    let uid = '';
+
+    beforeAll(async () => {
+      const saObj = { metadata: { name: 'coredns' } };
+      expect(
+        (await call(admin, 'POST', '/api/v1/namespaces/kube-system/serviceaccounts', saObj)).status,
+      ).toBe(201);
+      for (const [name, nodeName, serviceAccountName] of [
+        ['dns-1', 'node-1', 'coredns'],
+        ['dns-2', 'node-2', 'coredns'],
+        ['other', 'node-1', 'default'],
+      ] as const) {
+        const pod = {
+          metadata: { name },
+          spec: { nodeName, serviceAccountName, containers: [{ name: 'c', image: 'klab/dns' }] },
+        };
+        const r = await call(admin, 'POST', podsPath, pod);
+        expect(r.status, r.text).toBe(201);
+        if (name === 'dns-1') uid = (r.json.metadata as { uid: string }).uid;
+      }
+    });
+
+    it('is listed in discovery as create-only', async () => {
+      const list = await call(admin, 'GET', '/api/v1');
+      expect(
+        (list.json.resources as { name: string }[]).find((r) => r.name === 'serviceaccounts/token'),
+      ).toEqual({
+        name: 'serviceaccounts/token',
+        singularName: '',
+        namespaced: true,
+        group: 'authentication.k8s.io',
+        version: 'v1',
+        kind: 'TokenRequest',
+        verbs: ['create'],
+      });
+    });
+
+    it("gives a node a token for its own pod's service account that authenticates as that account", async () => {
+      const r = await call(node1, 'POST', tokenPath, request('dns-1', uid));
+      expect(r.status, r.text).toBe(201);
+      expect(r.json).toMatchObject({
+        kind: 'TokenRequest',
+        apiVersion: 'authentication.k8s.io/v1',
+        spec: { boundObjectRef: { kind: 'Pod', name: 'dns-1', uid } },
+      });
+      const token = (r.json.status as { token: string }).token;
+      const year =
+        Date.parse((r.json.status as { expirationTimestamp: string }).expirationTimestamp) - Date.now();
+      expect(year).toBeGreaterThan(364 * 24 * 3600 * 1000);
+      expect((await call(token, 'GET', '/apis/discovery.k8s.io/v1/endpointslices')).status).toBe(200);
+      expect((await call(token, 'GET', '/api/v1/secrets')).status).toBe(403);
+      // Deleting the pod revokes the token bound to it.
+      await call(admin, 'DELETE', `${podsPath}/dns-1?gracePeriodSeconds=0`);
+      expect((await call(token, 'GET', '/api/v1/services')).status).toBe(401);
+    });
+
+    it("refuses a node tokens for another node's pod, another account or no pod", async () => {
+      const foreign = await call(node1, 'POST', tokenPath, request('dns-2'));
+      expect(foreign.status).toBe(403);
+      expect(foreign.json.message).toContain('may only request tokens for pods bound to node "node-1"');
+      expect((await call(node1, 'POST', tokenPath, request('other'))).status).toBe(403);
+      expect((await call(node1, 'POST', tokenPath, { spec: {} })).status).toBe(403);
+      expect((await call(sa, 'POST', tokenPath, request('dns-2'))).status).toBe(403);
+    });
+
+    it('answers 404 for a missing account or pod and 409 for a stale pod uid', async () => {
+      const missing = await call(admin, 'POST', '/api/v1/namespaces/kube-system/serviceaccounts/nope/token', {
+        spec: {},
+      });
+      expect(missing.status).toBe(404);
+      expect((await call(admin, 'POST', tokenPath, request('gone'))).status).toBe(404);
+      expect((await call(admin, 'POST', tokenPath, request('dns-2', 'stale'))).status).toBe(409);
+      expect((await call(admin, 'POST', tokenPath, { spec: { expirationSeconds: 10 } })).status).toBe(422);
+    });
   });
 });

@@ -23,6 +23,7 @@ import {
 } from '../../kube/labels.js';
 import { checkFields, parseFieldSelector, type FieldRequirement } from '../../kube/fields.js';
 import { decodeDeleteOptions, decodeObject, decodePatch, patchKind } from './body.js';
+import { createToken } from './token.js';
 
 export interface WatchSettings {
   readonly bookmarkIntervalMs: number;
@@ -37,6 +38,8 @@ export interface ResourceContext {
   readonly now: () => Date;
   readonly watch: WatchSettings;
   readonly watchCache: (info: ResourceInfo) => WatchCache;
+  /** Signs service-account tokens (TokenRequest); without it that subresource answers 500. */
+  readonly serviceAccountKey?: Buffer;
 }
 
 type Query = Record<string, string | undefined>;
@@ -68,7 +71,8 @@ function verbOf(method: string, path: ResourcePath, q: Query): Verb {
       if (path.watchPrefix || truthy(q.watch)) return 'watch';
       return named ? 'get' : 'list';
     case 'POST':
-      if (named && path.subresource !== 'binding') throw methodNotAllowed(method);
+      if (named && path.subresource !== 'binding' && path.subresource !== 'token')
+        throw methodNotAllowed(method);
       return 'create';
     case 'PUT':
       if (!named) throw methodNotAllowed(method);
@@ -320,6 +324,10 @@ export async function handleResource(
         await bindPod(ctx, path, body!, writeOpts());
         reply.code(201);
         return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
+      }
+      if (path.subresource === 'token') {
+        reply.code(201);
+        return createToken(ctx.registry, ctx.serviceAccountKey, user, path, body!, now);
       }
       const result = await ctx.registry.create(info, path.namespace, body!, writeOpts());
       return respondWrite(result);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { desiredNode, type Machine, microTime, nodeConditions, nodeLease } from 
 import { containerLaunch, type Pod, restartDelayMs, sandboxName, shouldRestart } from './pod.js';
 import { parseResolvConf, podResolvConfig, renderResolvConf } from './resolv.js';
 import { runProbe } from './probes.js';
+import { tokenRequest, wantsToken, writeServiceAccountDir } from './serviceaccount.js';
 import { desiredRoutes, syncRoutes } from './routes.js';
 import { isAlive, PodStore, signalGroup, startContainer } from './runtime.js';
 import { type ContainerRuntime, type PodRuntime, podStatus } from './status.js';
@@ -74,6 +75,7 @@ export class Agent {
   private nodes: Informer<KubeObject> | undefined;
   private network: CniNetwork | undefined;
   private syncing: Promise<void> | undefined;
+  private apiServer: string | undefined;
   private again = false;
   private stopped = false;
   private readonly startedAt = now();
@@ -258,6 +260,7 @@ export class Agent {
     if (!rt) rt = await this.createSandbox(pod);
     const t = Date.now();
     let dirty = false;
+    let saDir: string | undefined;
     for (const spec of pod.spec.containers ?? []) {
       let c = rt.containers.find((x) => x.name === spec.name);
       if (!c) {
@@ -272,11 +275,22 @@ export class Agent {
       if (c.pid !== undefined) continue;
       if (c.lastExit && c.backoffUntil === undefined && c.waiting === undefined) continue;
       if (c.backoffUntil !== undefined && c.backoffUntil > t) continue;
+      if (wantsToken(pod) && saDir === undefined) {
+        try {
+          saDir = await this.serviceAccountDir(pod);
+        } catch (error) {
+          const message = `service account token: ${(error as Error).message}`;
+          if (c.waiting?.message !== message) dirty = true;
+          c.waiting = { reason: 'CreateContainerConfigError', message };
+          continue;
+        }
+      }
       const launch = containerLaunch(pod, spec, {
         klabArgv: [process.execPath, process.argv[1] as string],
         nodeName: this.o.node,
         hostIP: this.o.nodeIP,
         podIP: rt.podIP ?? '',
+        ...(saDir === undefined ? {} : { serviceAccountDir: saDir }),
       });
       if (launch.kind === 'error') {
         if (c.waiting?.reason !== launch.reason) dirty = true;
@@ -367,6 +381,35 @@ export class Agent {
       ip: rt.podIP,
     });
     return rt;
+  }
+
+  /** The pod's token folder, asking the API for a bound token the first time. */
+  private async serviceAccountDir(pod: Pod): Promise<string> {
+    const dir = join(this.store.logDir(pod.metadata.uid), 'serviceaccount');
+    if (existsSync(join(dir, 'token'))) return dir;
+    if (this.apiServer === undefined) {
+      const svc = await this.client.get('/api/v1/namespaces/default/services/kubernetes');
+      const ip = (svc.spec as { clusterIP?: string } | undefined)?.clusterIP;
+      if (!ip) throw new Error('Service default/kubernetes has no clusterIP yet');
+      this.apiServer = `https://${ip.includes(':') ? `[${ip}]` : ip}:443`;
+    }
+    const sa = pod.spec.serviceAccountName as string;
+    const answer = await this.client.create(
+      `/api/v1/namespaces/${pod.metadata.namespace}/serviceaccounts/${sa}/token`,
+      tokenRequest(pod) as KubeObject,
+    );
+    const token = (answer.status as { token?: string } | undefined)?.token;
+    if (!token) throw new Error(`the API answered the TokenRequest for ${sa} without a token`);
+    await writeServiceAccountDir(dir, pod, {
+      token,
+      caPem: this.client.connection.ca ?? '',
+      server: this.apiServer,
+    });
+    this.o.log('service account token written', {
+      pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+      serviceAccount: sa,
+    });
+    return dir;
   }
 
   /** Read per pod, as kubelet does, so an edited node resolv.conf reaches new pods. */

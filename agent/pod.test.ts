@@ -48,6 +48,29 @@ describe('containerLaunch', () => {
     expect(launch.kind === 'run' && launch.env.POD_NAME).toBe('x');
   });
 
+  it('runs klab/dns against the API with the pod’s service-account kubeconfig, or explains why not', () => {
+    const p = pod('klab/dns:v1');
+    const c = { ...p.spec.containers![0]!, args: ['--ttl', '5'] };
+    expect(
+      containerLaunch(p, c, { ...ctx, serviceAccountDir: '/state/pods/u-1/serviceaccount' }),
+    ).toMatchObject({
+      kind: 'run',
+      argv: [
+        '/node',
+        '/klab.js',
+        'dns',
+        'serve',
+        '--kubeconfig',
+        '/state/pods/u-1/serviceaccount/kubeconfig',
+        '--ttl',
+        '5',
+      ],
+    });
+    const missing = containerLaunch(p, c, ctx);
+    expect(missing).toMatchObject({ kind: 'error', reason: 'CreateContainerConfigError' });
+    expect(missing.kind === 'error' && missing.message).toContain('spec.serviceAccountName');
+  });
+
   it('refuses host without a command and unknown images, naming them', () => {
     const p = pod('host');
     expect(containerLaunch(p, p.spec.containers![0]!, ctx)).toMatchObject({

@@ -64,13 +64,15 @@ export interface LaunchContext {
   readonly nodeName: string;
   readonly hostIP: string;
   readonly podIP: string;
+  /** The pod's service-account folder (token, ca.crt, namespace, kubeconfig), when it has one. */
+  readonly serviceAccountDir?: string;
 }
 
 export type Launch =
   | { readonly kind: 'run'; readonly argv: string[]; readonly env: Record<string, string> }
   | { readonly kind: 'error'; readonly reason: string; readonly message: string };
 
-export const BUILTIN_IMAGES = ['klab/echo', 'host'] as const;
+export const BUILTIN_IMAGES = ['klab/echo', 'klab/dns', 'host'] as const;
 
 /** `klab/echo`, `klab/echo:tag` and registry-qualified spellings all name the built-in image. */
 function imageName(image: string): string {
@@ -94,6 +96,19 @@ export function containerLaunch(pod: Pod, container: ContainerSpec, ctx: LaunchC
     case 'klab/echo': {
       const port = container.ports?.find((p) => (p.protocol ?? 'TCP') === 'TCP')?.containerPort ?? 8080;
       const argv = [...ctx.klabArgv, 'echo', '--port', String(port), ...(container.args ?? [])];
+      return { kind: 'run', argv, env };
+    }
+    case 'klab/dns': {
+      // Ports and probes as kubeadm's CoreDNS: 53 UDP+TCP, /health 8080, /ready 8181, /metrics 9153.
+      if (ctx.serviceAccountDir === undefined) {
+        return {
+          kind: 'error',
+          reason: 'CreateContainerConfigError',
+          message: `container "${container.name}": image "klab/dns" watches the API and needs a service account (spec.serviceAccountName)`,
+        };
+      }
+      const kubeconfig = `${ctx.serviceAccountDir}/kubeconfig`;
+      const argv = [...ctx.klabArgv, 'dns', 'serve', '--kubeconfig', kubeconfig, ...(container.args ?? [])];
       return { kind: 'run', argv, env };
     }
     case 'host': {

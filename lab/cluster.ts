@@ -1,6 +1,6 @@
 /**
- * Turns a bare lab network into a cluster: `klab control` on node-1, a node token and an agent
- * per node, then waits until every Node is Ready. Everything runs through the lab's process
+ * Turns a bare lab network into a cluster: `klab control` on node-1, a node token, an agent and
+ * kube-proxy per node, the add-ons (cluster DNS) applied, then waits until every Node is Ready. Everything runs through the lab's process
  * supervisor, so `klab lab down` stops it; all files live in the lab's state directory.
  */
 import { existsSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { sandboxName } from '../agent/pod.js';
+import { addonsYaml, DEFAULT_DNS_ADDON } from './addons.js';
 import { LabError } from './errors.js';
 import { netnsName } from './names.js';
 import { startProcess } from './processes.js';
@@ -96,6 +97,26 @@ async function readyNodes(
     .map((n) => n.metadata.name);
 }
 
+async function applyAddons(
+  provider: LabProvider,
+  state: LabState,
+  host: string,
+  kubeconfig: string,
+): Promise<void> {
+  const [cmd, ...args] = provider.hostCommand(state, host, [
+    'kubectl',
+    '--kubeconfig',
+    kubeconfig,
+    'apply',
+    '-f',
+    '-',
+  ]);
+  const r = await execa(cmd as string, args, { reject: false, timeout: 60_000, input: addonsYaml() });
+  if (r.exitCode !== 0) {
+    throw new LabError('STEP_FAILED', `applying the cluster add-ons failed: ${String(r.stderr).trim()}`);
+  }
+}
+
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -153,6 +174,11 @@ export async function clusterUp(
     return r.exitCode === 0 ? true : undefined;
   });
   log(`control plane on ${first.name} answers after ${elapsed()}`);
+  // Applied while the nodes come up, as kubeadm applies its add-ons before any node joins.
+  const addons = applyAddons(provider, state, first.name, paths.adminKubeconfig).then(() =>
+    log(`add-ons applied (coredns, kube-dns ${DEFAULT_DNS_ADDON.dnsIP}) after ${elapsed()}`),
+  );
+  addons.catch(() => undefined);
   for (const node of nodes) {
     const r = await execa(
       process.execPath,
@@ -186,6 +212,7 @@ export async function clusterUp(
     const ready = await readyNodes(provider, state, first.name, paths.adminKubeconfig);
     return want.every((n) => ready.includes(n)) ? true : undefined;
   });
+  await addons;
   await Promise.all(
     state.hosts.map((h) => setHostEnv(state.lab, h.name, { KUBECONFIG: paths.adminKubeconfig })),
   );

@@ -11,7 +11,7 @@ describe('planSetup', () => {
   it('installs only the missing packages, once each, as root on Debian', () => {
     expect(planSetup(byCommand('dig', 'conntrack'), { isRoot: true, isDebian: true })).toEqual({
       action: 'apt-get',
-      packages: ['conntrack', 'dnsutils'],
+      packages: ['bind9-dnsutils', 'conntrack'],
     });
   });
 

@@ -17,7 +17,7 @@ export const PREREQUISITES: readonly Prerequisite[] = [
   { command: 'conntrack', debianPackage: 'conntrack', why: 'stale UDP flow clean-up' },
   { command: 'nft', debianPackage: 'nftables', why: 'kube-proxy nftables mode' },
   { command: 'arping', debianPackage: 'arping', why: 'Layer 2 announcement checks' },
-  { command: 'dig', debianPackage: 'dnsutils', why: 'cluster DNS queries' },
+  { command: 'dig', debianPackage: 'bind9-dnsutils', why: 'cluster DNS queries (dig)' },
   { command: 'curl', debianPackage: 'curl', why: 'HTTP checks from lab hosts' },
   { command: 'ping', debianPackage: 'iputils-ping', why: 'reachability checks between lab hosts' },
   { command: 'etcd', debianPackage: 'etcd-server', why: "the API server's etcd store (--store etcd)" },

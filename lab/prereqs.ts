@@ -21,6 +21,7 @@ export const PREREQUISITES: readonly Prerequisite[] = [
   { command: 'curl', debianPackage: 'curl', why: 'HTTP checks from lab hosts' },
   { command: 'ping', debianPackage: 'iputils-ping', why: 'reachability checks between lab hosts' },
   { command: 'etcd', debianPackage: 'etcd-server', why: "the API server's etcd store (--store etcd)" },
+  { command: 'strace', debianPackage: 'strace', why: 'the SQLite store test that watches fsync order' },
 ];
 
 export interface HostFacts {

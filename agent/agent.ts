@@ -6,7 +6,7 @@ import { install } from '../cni/install.js';
 import { ApiError, KubeClient, type KubeObject } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
-import { cniCall, type CniNetwork, resultAddress } from './cni.js';
+import { cniCall, type CniNetwork, type Resident, resultAddress, startResident } from './cni.js';
 import { createSandbox, deleteSandbox } from './netns.js';
 import { desiredNode, type Machine, microTime, nodeConditions, nodeLease } from './node.js';
 import { containerLaunch, type Pod, restartDelayMs, sandboxName, shouldRestart } from './pod.js';
@@ -74,6 +74,7 @@ export class Agent {
   private pods: Informer<Pod> | undefined;
   private nodes: Informer<KubeObject> | undefined;
   private network: CniNetwork | undefined;
+  private resident: Resident | undefined;
   private syncing: Promise<void> | undefined;
   private apiServer: string | undefined;
   private again = false;
@@ -96,6 +97,8 @@ export class Agent {
       }, this.o.leaseSeconds * 1000),
     );
     const podCIDR = await this.waitForPodCIDR();
+    const residentSocket = join(this.o.stateDir, 'klab-bridge.sock');
+    this.resident = startResident([process.execPath, process.argv[1] as string], residentSocket, this.o.log);
     const installed = install({
       binDir: this.o.cniBinDir,
       confDir: this.o.cniConfDir,
@@ -106,6 +109,7 @@ export class Agent {
       ipMasq: true,
       portmap: false,
       dataDir: join(this.o.stateDir, 'ipam'),
+      residentSocket,
     });
     this.network = {
       binDir: this.o.cniBinDir,
@@ -145,6 +149,7 @@ export class Agent {
     for (const t of this.probeTimers.values()) clearTimeout(t);
     await Promise.all([this.pods?.stop(), this.nodes?.stop()]);
     await this.syncing;
+    await this.resident?.stop();
     this.client.close();
   }
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -48,8 +48,50 @@ const OWN_SYSFS = [
   'slave',
   'sh',
   '-c',
-  'umount -l /sys && mount -t sysfs sysfs /sys && exec "$0"',
+  'umount -l /sys && mount -t sysfs sysfs /sys && exec "$0" "$@"',
 ];
+
+export interface Resident {
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps the resident plugin (`klab cni serve`) running beside the agent, with the same sysfs
+ * the executable gets, restarting it a second after it dies. The launcher falls back to running
+ * the plugin itself meanwhile. It exits with the agent: its stdin is the agent's pipe.
+ */
+export function startResident(
+  klabArgv: readonly string[],
+  socket: string,
+  log: (msg: string, fields?: Record<string, unknown>) => void,
+): Resident {
+  let child: ChildProcess | undefined;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const launch = () => {
+    const argv = [...klabArgv, 'cni', 'serve', '--socket', socket, '--exit-with-stdin'];
+    const c = spawn('unshare', [...OWN_SYSFS, ...argv], { stdio: ['pipe', 'inherit', 'inherit'] });
+    child = c;
+    c.on('error', (e) => log('resident CNI plugin failed to start', { error: String(e) }));
+    c.on('exit', (code, signal) => {
+      if (stopped) return;
+      log('resident CNI plugin exited; restarting', { code, signal });
+      timer = setTimeout(launch, 1000);
+    });
+  };
+  launch();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.stdin?.end();
+      await exited;
+    },
+  };
+}
 
 function execPlugin(plugin: string, env: Record<string, string>, stdin: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -27,6 +27,10 @@ export function registerCniCommands(program: Command): void {
     .option('--mtu <bytes>', 'MTU of the bridge and veths', positiveInt)
     .option('--data-dir <dir>', 'host-local lease directory (default /var/lib/cni/networks)')
     .option('--no-portmap', 'leave portmap out of the chain even when it is in the bin dir')
+    .option(
+      '--resident-socket <path>',
+      'hand calls to the resident plugin (klab cni serve) on this socket when it listens',
+    )
     .action(function (this: Command, o: Record<string, unknown>) {
       const binDir = o.binDir as string;
       let result: ReturnType<typeof install>;
@@ -42,11 +46,36 @@ export function registerCniCommands(program: Command): void {
           ...(o.clusterCidr ? { clusterCidr: o.clusterCidr as string } : {}),
           ...(o.mtu ? { mtu: o.mtu as number } : {}),
           ...(o.dataDir ? { dataDir: o.dataDir as string } : {}),
+          ...(o.residentSocket ? { residentSocket: o.residentSocket as string } : {}),
         });
       } catch (err) {
         this.error((err as Error).message);
       }
       const what = result.changed.length > 0 ? `wrote ${result.changed.join(', ')}` : 'already up to date';
       console.log(`klab cni install: ${what} (plugin ${result.plugin}, conflist ${result.conflist})`);
+    });
+
+  cni
+    .command('serve')
+    .description(
+      'run the plugin resident on a unix socket, so each call costs a small client, not a Node start-up',
+    )
+    .requiredOption('--socket <path>', 'socket to listen on (replaced if stale; mode 0600)')
+    .option('--exit-with-stdin', 'exit when stdin closes (the parent that started it is gone)', false)
+    .action(async (o: { socket: string; exitWithStdin: boolean }) => {
+      const { serveResident } = await import('./resident.js');
+      const server = await serveResident(o.socket);
+      const stop = () => server.close(() => process.exit(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      if (o.exitWithStdin) process.stdin.on('end', stop).resume();
+      console.log(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          component: 'cni',
+          msg: 'resident plugin listening',
+          socket: o.socket,
+        }),
+      );
     });
 }

@@ -17,6 +17,8 @@ export interface InstallOptions {
   mtu?: number;
   dataDir?: string;
   portmap: boolean;
+  /** Socket of a resident plugin (`klab cni serve`) the launcher hands calls to when it listens. */
+  residentSocket?: string;
 }
 
 export const PLUGIN_TYPE = 'klab-bridge';
@@ -38,6 +40,55 @@ export function renderLauncher(nodePath: string, entry: string): string {
     `exec ${shellQuote(nodePath)} ${shellQuote(entry)} "$@"`,
     '',
   ].join('\n');
+}
+
+function perlQuote(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Where the launcher for a resident plugin is interpreted; perl-base is Essential on Debian. */
+export const PERL = '/usr/bin/perl';
+
+/**
+ * The executable when a resident plugin may be listening: perl without modules starts in a
+ * fraction of Node's time and needs nothing else. It connects first and reads stdin only after,
+ * so when nothing listens it execs the plugin under node with stdin untouched. A resident
+ * plugin that dies mid-call yields code 11 (try again later): the call may have half happened.
+ * AF_UNIX and SOCK_STREAM are both 1 on Linux.
+ */
+export function renderResidentLauncher(socket: string, nodePath: string, entry: string): string {
+  const cannotRun = JSON.stringify({ code: 999, msg: `klab-bridge: cannot run ${nodePath}` });
+  const noAnswer = JSON.stringify({
+    code: 11,
+    msg: `klab-bridge: the resident plugin at ${socket} did not answer; try again`,
+  });
+  const q = perlQuote;
+  return String.raw`#!${PERL}
+# klab-bridge CNI plugin, written by klab cni install.
+my ($sock, $node, $entry) = (${q(socket)}, ${q(nodePath)}, ${q(entry)});
+delete @ENV{'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'};
+my $s;
+unless (socket($s, 1, 1, 0) && connect($s, pack('S Z*', 1, $sock))) {
+  exec { $node } $node, $entry, @ARGV;
+  print ${q(cannotRun)}, "\n";
+  exit 1;
+}
+$SIG{PIPE} = 'IGNORE';
+binmode STDIN;
+binmode STDOUT;
+select((select($s), $| = 1)[0]);
+my $req = join('', map { "$_=$ENV{$_}\0" } grep { /^CNI_/ } keys %ENV) . "\0";
+{ local $/; my $in = <STDIN>; $req .= $in if defined $in; }
+print {$s} $req;
+shutdown($s, 1);
+my $reply = do { local $/; <$s> };
+if (defined $reply && $reply =~ /\A(\d+)\n/) {
+  print substr($reply, length($1) + 1);
+  exit $1;
+}
+print ${q(noAnswer)}, "\n";
+exit 1;
+`;
 }
 
 export function renderConflist(o: InstallOptions): string {
@@ -126,7 +177,11 @@ export function install(o: InstallOptions, nodePath = process.execPath, entry = 
   const plugin = join(o.binDir, PLUGIN_TYPE);
   const conflist = join(o.confDir, CONFLIST_NAME);
   const changed: string[] = [];
-  if (writeIfChanged(plugin, renderLauncher(nodePath, entry), 0o755)) changed.push(plugin);
+  const launcher =
+    o.residentSocket !== undefined && existsSync(PERL)
+      ? renderResidentLauncher(o.residentSocket, nodePath, entry)
+      : renderLauncher(nodePath, entry);
+  if (writeIfChanged(plugin, launcher, 0o755)) changed.push(plugin);
   if (writeIfChanged(conflist, conflistText, 0o644)) changed.push(conflist);
   return { plugin, conflist, changed };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './exec.js';
+import { install } from './install.js';
 import { chainName, vethName } from './names.js';
 import type { Result } from './types.js';
 
@@ -15,6 +16,9 @@ import type { Result } from './types.js';
  */
 
 const ENTRY = fileURLToPath(new URL('../dist/cni/plugin-main.js', import.meta.url));
+const KLAB_JS = fileURLToPath(new URL('../dist/klab.js', import.meta.url));
+/** What a runtime executes: the plugin itself, or the launcher of the resident plugin. */
+let plugin: string[] = [process.execPath, ENTRY];
 const id = randomBytes(3).toString('hex');
 const NODE = `kcni-node-${id}`;
 const BRIDGE = `kbr${id}`;
@@ -80,7 +84,7 @@ async function cni(
   };
   const text = typeof stdin === 'string' ? stdin : JSON.stringify(stdin);
   const out = await new Promise<{ code: number; stdout: string }>((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', NODE, process.execPath, ENTRY], { env });
+    const child = spawn('ip', ['netns', 'exec', NODE, ...plugin], { env });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.on('error', reject);
@@ -390,4 +394,80 @@ describe('klab-bridge in namespaces', () => {
     const links = await nodeLinks();
     for (let i = 0; i < 5; i++) expect(links).not.toContain(vethName(`kill${i}`, 'eth0'));
   }, 240_000);
+});
+
+describe('klab-bridge through the resident plugin', () => {
+  let resident: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    const socket = join(dataDir, 'klab-bridge.sock');
+    resident = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        NODE,
+        process.execPath,
+        KLAB_JS,
+        'cni',
+        'serve',
+        '--socket',
+        socket,
+        '--exit-with-stdin',
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      resident?.stdout?.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+      resident?.once('exit', (code) => reject(new Error(`klab cni serve exited (${code})`)));
+    });
+    const installed = install(
+      {
+        binDir: join(dataDir, 'bin'),
+        confDir: join(dataDir, 'net.d'),
+        podCidr: `${SUBNET}.0/24`,
+        bridge: BRIDGE,
+        name: `kcni${id}`,
+        ipMasq: false,
+        portmap: false,
+        residentSocket: socket,
+      },
+      process.execPath,
+      ENTRY,
+    );
+    plugin = [installed.plugin];
+  });
+
+  afterAll(async () => {
+    plugin = [process.execPath, ENTRY];
+    if (resident && resident.exitCode === null) {
+      const exited = new Promise((r) => resident?.once('exit', r));
+      resident.stdin?.end();
+      await exited;
+    }
+  });
+
+  it('ADD, CHECK and DEL behave as the executable does, and pods reach their gateway', async () => {
+    const p = await newPod();
+    const add = await cni('ADD', pod(p, 'res1'), conf());
+    expect(add.code).toBe(0);
+    expect(add.out.interfaces?.[2]).toMatchObject({ name: 'eth0', sandbox: `/var/run/netns/${p}` });
+    await sh('ip', 'netns', 'exec', p, 'ping', '-c1', '-W2', `${SUBNET}.1`);
+    expect((await cni('CHECK', pod(p, 'res1'), conf({ prevResult: add.out }))).code).toBe(0);
+    const again = await cni('ADD', pod(p, 'res1'), conf());
+    expect(again).toMatchObject({ code: 1, out: { code: 999 } });
+    expect((await cni('DEL', pod(p, 'res1'), conf())).code).toBe(0);
+    expect((await cni('DEL', pod(p, 'res1'), conf())).code).toBe(0);
+    expect(await nodeLinks()).not.toContain(vethName('res1', 'eth0'));
+  });
+
+  it('10 concurrent ADDs in the one resident process get 10 distinct addresses', async () => {
+    const ps = await Promise.all(Array.from({ length: 10 }, () => newPod()));
+    const adds = await Promise.all(ps.map((p, i) => cni('ADD', pod(p, `resc${i}`), conf())));
+    expect(adds.map((a) => a.code)).toEqual(adds.map(() => 0));
+    const ips = new Set(adds.map((a) => a.out.ips?.[0]?.address));
+    expect(ips.size).toBe(10);
+    await Promise.all(ps.map((p, i) => cni('DEL', pod(p, `resc${i}`), conf())));
+    expect(leases().filter((l) => [...ips].some((ip) => ip?.startsWith(`${l}/`)))).toEqual([]);
+  });
 });

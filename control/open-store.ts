@@ -1,6 +1,6 @@
 /** Opens the configured storage backend for a data directory. */
 import { join } from 'node:path';
-import { openEtcdStore, openSqliteStore, type Store } from './store/index.js';
+import { openSqliteStore, type Store } from './store/index.js';
 
 export type StoreKind = 'sqlite' | 'etcd';
 
@@ -11,6 +11,8 @@ export function openStoreFor(
   return async (dataDir) => {
     if (kind === 'sqlite') return openSqliteStore(join(dataDir, 'state.db'));
     if (etcdEndpoints.length === 0) throw new Error('--store etcd needs --etcd-endpoints');
+    // Loaded only here: the etcd client would otherwise sit in every server's memory.
+    const { openEtcdStore } = await import('./store/etcd.js');
     return openEtcdStore({ endpoints: etcdEndpoints });
   };
 }

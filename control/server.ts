@@ -74,7 +74,10 @@ export const serverUrl = (address: string, port: number): string =>
   `https://${address.includes(':') ? `[${address}]` : address}:${port}`;
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
-  const logger = opts.logger ?? pino({ base: { component: 'control' } });
+  // Asynchronous: on ext4 a log write waits while another file's fsync commits the journal, and
+  // with a line per request that wait would land on the event loop. Flushed on exit.
+  const logger =
+    opts.logger ?? pino({ base: { component: 'control' } }, pino.destination({ dest: 1, sync: false }));
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const pki = await ensurePki(opts.dataDir, opts.advertiseAddress);
   const adminToken = await ensureToken(opts.dataDir, ADMIN_USER);

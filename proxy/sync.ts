@@ -8,8 +8,15 @@ import { ProxyMetrics } from './metrics.js';
 import type { IptablesApplier } from './iptables/apply.js';
 import type { Exec } from './iptables/apply.js';
 import { JUMP_RULES, jumpRuleArgs } from './iptables/jumps.js';
-import { renderIptables } from './iptables/render.js';
-import type { FragmentCache, IptablesRenderOptions } from './iptables/render.js';
+import { isServiceChainName } from './iptables/names.js';
+import {
+  activeChains,
+  portContext,
+  portFragment,
+  renderIptables,
+  renderServiceChains,
+} from './iptables/render.js';
+import type { FragmentCache, IptablesRenderOptions, PortFragment } from './iptables/render.js';
 import { dropUnchangedTopLevel, topLevelContents } from './iptables/trim.js';
 import type { ChainContents } from './iptables/trim.js';
 
@@ -69,6 +76,9 @@ export class ProxySyncEngine {
   private readonly portsByService = new Map<string, ServicePort[]>();
   private readonly fragments: FragmentCache = new WeakMap();
   private lastTopLevel: ChainContents = new Map();
+  /** Fragment context and complete-rule-set counts of the last successful sync. */
+  private lastContext: string | undefined;
+  private lastCounts: RuleCounts = { filter: 0, nat: 0, natChains: 0 };
   private changed = new Set<string>();
   private triggerTimes: number[] = [];
   private needFullSync = true;
@@ -271,16 +281,14 @@ export class ProxySyncEngine {
     this.triggerTimes = [];
 
     const renderStart = this.now();
+    const oldPorts = new Map<string, ServicePort[]>();
+    if (!full) for (const key of changed) oldPorts.set(key, this.portsByService.get(key) ?? []);
     const model = this.model(changed, full);
-    const out = renderIptables(model, {
-      ...this.o.render,
-      changedServices: full ? undefined : changed,
-      existingNatChains: existing,
-      cache: this.fragments,
-    });
-    const topLevel = topLevelContents(out.text);
     const trim = !full && !periodic && (this.o.skipUnchangedTopLevel ?? true);
-    const text = trim ? dropUnchangedTopLevel(out.text, this.lastTopLevel, topLevel) : out.text;
+    const out =
+      (trim && this.serviceChainsOnly(model, oldPorts, existing)) ||
+      this.renderAll(model, full ? undefined : changed, existing, trim);
+    const text = out.text;
     const renderMs = this.now() - renderStart;
     this.largeClusterMode = out.largeClusterMode;
 
@@ -309,7 +317,7 @@ export class ProxySyncEngine {
       return {
         ok: false,
         full,
-        bytes: out.text.length,
+        bytes: text.length,
         renderMs,
         restoreMs: this.now() - restoreStart,
         deletedChains: [],
@@ -323,8 +331,10 @@ export class ProxySyncEngine {
     if (full) this.lastFullSync = start;
     if (existing) this.lastCleanup = start;
     this.prevActive = out.activeNatChains;
-    this.lastTopLevel = topLevel;
-    this.recordMetrics(model, out, text, full, (end - start) / 1000, triggers, end);
+    if (out.topLevel) this.lastTopLevel = out.topLevel;
+    this.lastContext = out.context;
+    this.lastCounts = out.counts;
+    this.recordMetrics(model, out, full, (end - start) / 1000, triggers, end);
     this.health.updated();
     await this.o.serviceHealth?.sync(serviceHealthStates(model));
 
@@ -336,10 +346,88 @@ export class ProxySyncEngine {
     return { ok: true, full, bytes: text.length, renderMs, restoreMs, deletedChains: out.deletedChains };
   }
 
+  /** The whole rule set rendered; on a partial sync only the changed services' chains are written. */
+  private renderAll(
+    model: ProxyModel,
+    changed: ReadonlySet<string> | undefined,
+    existing: string[] | undefined,
+    trim: boolean,
+  ): SyncRender {
+    const out = renderIptables(model, {
+      ...this.o.render,
+      changedServices: changed,
+      existingNatChains: existing,
+      cache: this.fragments,
+    });
+    const topLevel = topLevelContents(out.topLevelText);
+    const text = trim ? dropUnchangedTopLevel(out.text, this.lastTopLevel, topLevel) : out.text;
+    return {
+      text,
+      // A full render writes everything: its counts are the written counts.
+      written: text === out.text ? out.ruleCounts : undefined,
+      topLevel,
+      activeNatChains: out.activeNatChains,
+      deletedChains: out.deletedChains,
+      counts: { ...out.ruleCounts, natChains: out.natChainCount },
+      context: portContext(model, this.o.render).key,
+      largeClusterMode: out.largeClusterMode,
+    };
+  }
+
+  /**
+   * Beyond kube-proxy: when the changed services contribute exactly the same top-level rules as
+   * before (an endpoint change, the common case), write only their own chains and delete the
+   * chains they no longer use, without touching or even rebuilding the top-level chains. That
+   * makes an endpoint change cost O(changed services), not O(all services). Undefined when
+   * the shortcut does not apply.
+   */
+  private serviceChainsOnly(
+    model: ProxyModel,
+    oldPorts: ReadonlyMap<string, ServicePort[]>,
+    existing: string[] | undefined,
+  ): SyncRender | undefined {
+    const { context, key } = portContext(model, this.o.render);
+    if (key !== this.lastContext) return undefined;
+    const fragment = (sp: ServicePort) => portFragment(sp, context, key, this.fragments);
+    const written: PortFragment[] = [];
+    const unused = new Set<string>();
+    const counts = { ...this.lastCounts };
+    for (const [service, before] of oldPorts) {
+      const after = this.portsByService.get(service) ?? [];
+      if (after.length !== before.length) return undefined;
+      for (let i = 0; i < after.length; i++) {
+        const a = before[i] as ServicePort;
+        const b = after[i] as ServicePort;
+        if (a.name !== b.name || a.protocol !== b.protocol) return undefined;
+        const fa = fragment(a);
+        const fb = fragment(b);
+        if (fa.filter !== fb.filter || fa.natTop !== fb.natTop) return undefined;
+        for (const chain of fa.active) unused.add(chain);
+        counts.nat += fb.ruleCount - fa.ruleCount;
+        counts.natChains += fb.chainCount - fa.chainCount;
+        written.push(fb);
+      }
+    }
+    let active: Set<string> | undefined;
+    const activeNatChains = () => (active ??= activeChains(model.ports.map(fragment)));
+    for (const f of written) for (const chain of f.active) unused.delete(chain);
+    for (const chain of existing ?? []) {
+      if (isServiceChainName(chain) && !activeNatChains().has(chain)) unused.add(chain);
+    }
+    const deletedChains = [...unused];
+    return {
+      text: renderServiceChains(written, deletedChains),
+      activeNatChains,
+      deletedChains,
+      counts,
+      context: key,
+      largeClusterMode: context.large,
+    };
+  }
+
   private recordMetrics(
     model: ProxyModel,
-    out: ReturnType<typeof renderIptables>,
-    text: string,
+    { counts, text, written }: SyncRender,
     full: boolean,
     seconds: number,
     triggers: number[],
@@ -349,14 +437,11 @@ export class ProxySyncEngine {
     m.syncDuration.observe(seconds);
     (full ? m.fullSyncDuration : m.partialSyncDuration).observe(seconds);
     m.lastSyncTimestamp.set(end / 1000);
-    m.rulesTotal.set({ table: 'filter' }, out.ruleCounts.filter);
-    m.rulesTotal.set({ table: 'nat' }, out.ruleCounts.nat);
-    const written = text.split('\n');
-    m.rulesLast.set(
-      { table: 'filter' },
-      written.indexOf('*nat') === -1 ? 0 : countRules(written.slice(0, written.indexOf('*nat'))),
-    );
-    m.rulesLast.set({ table: 'nat' }, countRules(written.slice(written.indexOf('*nat'))));
+    m.rulesTotal.set({ table: 'filter' }, counts.filter);
+    m.rulesTotal.set({ table: 'nat' }, counts.nat);
+    const last = written ?? rulesPerTable(text);
+    m.rulesLast.set({ table: 'filter' }, last.filter);
+    m.rulesLast.set({ table: 'nat' }, last.nat);
     let internal = 0;
     let external = 0;
     for (const sp of model.ports) {
@@ -370,8 +455,38 @@ export class ProxySyncEngine {
   }
 }
 
-function countRules(lines: string[]): number {
-  return lines.filter((l) => l.startsWith('-A ')).length;
+/** `-A` lines per table of restore text, counted without splitting it into lines. */
+function rulesPerTable(text: string): { filter: number; nat: number } {
+  const nat = text.indexOf('*nat\n');
+  const count = (from: number, to: number) => {
+    let n = 0;
+    for (let i = text.indexOf('\n-A ', from); i !== -1 && i < to; i = text.indexOf('\n-A ', i + 1)) n++;
+    return n;
+  };
+  return nat === -1
+    ? { filter: count(0, text.length), nat: 0 }
+    : { filter: count(0, nat), nat: count(nat, text.length) };
+}
+
+interface RuleCounts {
+  filter: number;
+  nat: number;
+  natChains: number;
+}
+
+/** What one sync writes, and what the engine remembers of it. */
+interface SyncRender {
+  text: string;
+  /** Rules per table in `text`, when known without counting. */
+  written?: { filter: number; nat: number };
+  /** Contents of the top-level chains; undefined when they were not rendered (unchanged). */
+  topLevel?: ChainContents;
+  activeNatChains: () => Set<string>;
+  deletedChains: string[];
+  /** Counts of the complete rule set, as if fully written. */
+  counts: RuleCounts;
+  context: string;
+  largeClusterMode: boolean;
 }
 
 /** Local ready endpoint IPs per health-check node port: what the LB asks each node about. */

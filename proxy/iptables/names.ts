@@ -30,10 +30,29 @@ export interface ServiceChains {
   fw: string;
 }
 
+/**
+ * Chain names are recomputed whenever a service changes, mostly for the same endpoints, so they
+ * are memoised per service port, then per endpoint (short keys keep lookups cheap). Bounded:
+ * cleared when it outgrows what a very large cluster needs.
+ */
+const memo = new Map<string, { chains: ServiceChains; endpoints: Map<string, string> }>();
+const MEMO_PORTS = 100_000;
+
+function memoFor(sp: Pick<ServicePort, 'name' | 'protocol'>) {
+  const key = sp.name + sp.protocol.toLowerCase();
+  let entry = memo.get(key);
+  if (!entry) {
+    if (memo.size >= MEMO_PORTS) memo.clear();
+    const h = hash16(key);
+    const chains = { svc: `KUBE-SVC-${h}`, svl: `KUBE-SVL-${h}`, ext: `KUBE-EXT-${h}`, fw: `KUBE-FW-${h}` };
+    memo.set(key, (entry = { chains, endpoints: new Map() }));
+  }
+  return entry;
+}
+
 /** kube-proxy's per-service-port chain names: prefix + hash16(servicePortName + protocol). */
 export function serviceChains(sp: Pick<ServicePort, 'name' | 'protocol'>): ServiceChains {
-  const h = hash16(sp.name + sp.protocol.toLowerCase());
-  return { svc: `KUBE-SVC-${h}`, svl: `KUBE-SVL-${h}`, ext: `KUBE-EXT-${h}`, fw: `KUBE-FW-${h}` };
+  return memoFor(sp).chains;
 }
 
 /** KUBE-SEP- + hash16(servicePortName + protocol + "ip:port"). */
@@ -41,7 +60,15 @@ export function endpointChain(
   sp: Pick<ServicePort, 'name' | 'protocol'>,
   ep: Pick<Endpoint, 'ip' | 'port'>,
 ): string {
-  return `KUBE-SEP-${hash16(sp.name + sp.protocol.toLowerCase() + endpointString(ep))}`;
+  const endpoints = memoFor(sp).endpoints;
+  const id = endpointString(ep);
+  let chain = endpoints.get(id);
+  if (chain === undefined) {
+    if (endpoints.size >= MEMO_PORTS) endpoints.clear();
+    chain = `KUBE-SEP-${hash16(sp.name + sp.protocol.toLowerCase() + id)}`;
+    endpoints.set(id, chain);
+  }
+  return chain;
 }
 
 const SERVICE_CHAIN = /^KUBE-(SVC|SVL|EXT|FW|SEP)-/;

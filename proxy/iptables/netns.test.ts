@@ -6,7 +6,7 @@ import type { EndpointSliceObject, ServiceObject } from '../objects.js';
 import { ProxySyncEngine } from '../sync.js';
 import { detectBackend, hostExec, IptablesApplier, netnsExec } from './apply.js';
 import type { Exec } from './apply.js';
-import { serviceChains } from './names.js';
+import { endpointChain, serviceChains } from './names.js';
 
 // One "node" namespace with kube-proxy's rules, a client on the node's LAN and three backend
 // "pods" behind veths; every name carries kpx- and a random suffix.
@@ -267,10 +267,22 @@ describe('kube-proxy rules in a node namespace, exercised with real packets', ()
     const applier = new IptablesApplier(exec, 'nft');
     await tcp('10.96.0.21', 80, 3);
     const other = serviceChains({ name: 'demo/other:p', protocol: 'TCP' }).svc;
-    const counted = (save: string) =>
-      save.split('\n').filter((l) => l.includes(`-A ${other} `) && !l.startsWith('[0:0]'));
+    // Counted rules of the unchanged service: in its own chain, and the KUBE-SERVICES jump.
+    const counted = async () => {
+      const save = (await exec('iptables-nft-save', ['-c', '-t', 'nat'])).stdout;
+      const live = save.split('\n').filter((l) => !l.startsWith('[0:0]'));
+      return {
+        chain: live.filter((l) => l.includes(`-A ${other} `)).length > 0,
+        services: live.filter((l) => l.includes('-A KUBE-SERVICES') && l.endsWith(`-j ${other}`)).length,
+      };
+    };
     const before = await applier.save('nat');
-    expect(counted((await exec('iptables-nft-save', ['-c', '-t', 'nat'])).stdout).length).toBeGreaterThan(0);
+    expect(await counted()).toEqual({ chain: true, services: 1 });
+    const gone = endpointChain(
+      { name: 'demo/web:p', protocol: 'TCP' },
+      { ip: PODS[0]?.ip as string, port: 8080 },
+    );
+    expect(await applier.natChains()).toContain(gone);
 
     engine.setEndpointSlice(slice('web', [PODS[1]?.ip as string, PODS[2]?.ip as string]));
     const r = await engine.syncNow();
@@ -280,8 +292,10 @@ describe('kube-proxy rules in a node namespace, exercised with real packets', ()
     expect(webChains(after)).not.toEqual(webChains(before));
     const otherLines = (s: string) => s.split('\n').filter((l) => l.includes('demo/other:p'));
     expect(otherLines(after)).toEqual(otherLines(before));
-    // The unchanged service's chain was not rewritten, so its packet counters survived.
-    expect(counted((await exec('iptables-nft-save', ['-c', '-t', 'nat'])).stdout).length).toBeGreaterThan(0);
+    // Neither the unchanged service's chain nor KUBE-SERVICES (its rules came out the same) was
+    // rewritten, so their packet counters survived; the dropped endpoint's chain went at once.
+    expect(await counted()).toEqual({ chain: true, services: 1 });
+    expect(await applier.natChains()).not.toContain(gone);
     const res = await tcp('10.96.0.20', 80, 20);
     expect(Object.keys(res.tally).sort()).toEqual(['pod2', 'pod3']);
   });

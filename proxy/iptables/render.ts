@@ -27,14 +27,21 @@ export interface IptablesRenderOptions {
   cache?: FragmentCache;
 }
 
-/** The rules one service port contributes, split by where they go. */
+/**
+ * The rules one service port contributes, split by where they go. Each part is restore text,
+ * one line per rule, every line ending in a newline, so a sync concatenates cached strings.
+ */
 export interface PortFragment {
-  filter: string[];
+  filter: string;
+  filterCount: number;
   /** KUBE-SERVICES / KUBE-NODEPORTS rules: rewritten on every sync. */
-  natTop: string[];
+  natTop: string;
+  natTopCount: number;
   /** Chain lines and rules of the port's own chains: skipped by partial syncs when unchanged. */
-  chains: string[];
-  rules: string[];
+  chains: string;
+  chainCount: number;
+  rules: string;
+  ruleCount: number;
   active: string[];
 }
 
@@ -43,6 +50,8 @@ export type FragmentCache = WeakMap<ServicePort, { context: string; fragment: Po
 export interface IptablesRender {
   /** The `iptables-restore --noflush` input. */
   text: string;
+  /** The same input restricted to the top-level chains (every line of them, in order). */
+  topLevelText: string;
   /** Every nat service chain the rules use, also those skipped by a partial sync (computed on demand). */
   activeNatChains(): Set<string>;
   /** Stale chains this render deletes. */
@@ -59,13 +68,17 @@ const LARGE_CLUSTER_THRESHOLD = 1000;
 const LOCALHOST_NP_COUNTER = 'localhost_nps_accepted_pkts';
 const INVALID_COUNTER = 'ct_state_invalid_dropped_pkts';
 
-/** Collects output lines and counts them. */
+/** Builds restore text (V8 concatenates strings as ropes, so appending is cheap) and counts lines. */
 class Sink {
-  readonly lines: string[] = [];
+  text = '';
   count = 0;
   write(line: string): void {
     this.count++;
-    this.lines.push(line);
+    this.text += line + '\n';
+  }
+  append(text: string, count: number): void {
+    this.count += count;
+    this.text += text;
   }
 }
 
@@ -83,16 +96,13 @@ export function probability(n: number): string {
 export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = {}): IptablesRender {
   const node = model.node;
   const mark = opts.masqueradeMark ?? DEFAULT_MASQUERADE_MARK;
-  const large = model.totalEndpoints > (opts.largeClusterThreshold ?? LARGE_CLUSTER_THRESHOLD);
-  const clusterCIDR = node.clusterCIDR;
-  const ifNotLocal = clusterCIDR ? ` ! -s ${clusterCIDR}` : '';
-  const ifLocal = clusterCIDR ? ` -s ${clusterCIDR}` : '';
-  const nodeIP = node.ips[0];
+  const { context, key } = portContext(model, opts);
 
   const filterChains = new Sink();
   const filterRules = new Sink();
   const natChainsOut = new Sink();
   const natRulesOut = new Sink();
+  const natTopRules = new Sink();
   // A partial sync leaves unchanged services' chains out but still counts them for metrics.
   let skippedChains = 0;
   let skippedRules = 0;
@@ -109,12 +119,14 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
   for (const c of ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'])
     natChainsOut.write(chainLine(c));
 
-  natRulesOut.write(`-A KUBE-POSTROUTING -m mark ! --mark ${mark}/${mark} -j RETURN`);
-  natRulesOut.write(`-A KUBE-POSTROUTING -j MARK --xor-mark ${mark}`);
-  natRulesOut.write(
+  natTopRules.write(`-A KUBE-POSTROUTING -m mark ! --mark ${mark}/${mark} -j RETURN`);
+  natTopRules.write(`-A KUBE-POSTROUTING -j MARK --xor-mark ${mark}`);
+  natTopRules.write(
     `-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${opts.randomFully ? ' --random-fully' : ''}`,
   );
-  natRulesOut.write(`-A KUBE-MARK-MASQ -j MARK --or-mark ${mark}`);
+  natTopRules.write(`-A KUBE-MARK-MASQ -j MARK --or-mark ${mark}`);
+  const natTopChains = natChainsOut.text;
+  natRulesOut.append(natTopRules.text, natTopRules.count);
 
   if (node.localhostNodePorts) {
     // kube-proxy duplicates kubelet's guard against the route_localnet hole (CVE-2020-8558).
@@ -124,51 +136,34 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
     );
   }
 
-  const context: PortContext = {
-    large,
-    ifLocal,
-    ifNotLocal,
-    masqueradeAll: node.masqueradeAll,
-    localhostNodePorts: node.localhostNodePorts && opts.nfacct === true,
-    nodeIP,
-  };
-  const contextKey = JSON.stringify(context);
   for (const sp of model.ports) {
-    let fragment: PortFragment;
-    const cached = opts.cache?.get(sp);
-    if (cached && cached.context === contextKey) {
-      fragment = cached.fragment;
-    } else {
-      fragment = renderServicePort(sp, context);
-      opts.cache?.set(sp, { context: contextKey, fragment });
-    }
+    const fragment = portFragment(sp, context, key, opts.cache);
     const partialSkip = opts.changedServices !== undefined && !opts.changedServices.has(sp.service);
-    for (const line of fragment.filter) filterRules.write(line);
-    for (const line of fragment.natTop) natRulesOut.write(line);
+    filterRules.append(fragment.filter, fragment.filterCount);
+    natRulesOut.append(fragment.natTop, fragment.natTopCount);
+    natTopRules.append(fragment.natTop, fragment.natTopCount);
     if (partialSkip) {
-      skippedChains += fragment.chains.length;
-      skippedRules += fragment.rules.length;
+      skippedChains += fragment.chainCount;
+      skippedRules += fragment.ruleCount;
     } else {
-      for (const line of fragment.chains) natChainsOut.write(line);
-      for (const line of fragment.rules) natRulesOut.write(line);
+      natChainsOut.append(fragment.chains, fragment.chainCount);
+      natRulesOut.append(fragment.rules, fragment.ruleCount);
     }
     fragments.push(fragment);
   }
 
   let active: Set<string> | undefined;
-  const activeNatChains = () => (active ??= new Set(fragments.flatMap((f) => f.active)));
+  const activeNatChains = () => (active ??= activeChains(fragments));
   const deletedChains: string[] = [];
   for (const chain of opts.existingNatChains ?? []) {
     if (!isServiceChainName(chain) || activeNatChains().has(chain)) continue;
-    // A chain line flushes the chain, so the -X cannot fail on leftover rules.
-    natChainsOut.write(chainLine(chain));
-    natRulesOut.write(`-X ${chain}`);
     deletedChains.push(chain);
   }
+  writeDeletions(deletedChains, natChainsOut, natRulesOut);
 
-  natRulesOut.write(
-    `-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL${node.localhostNodePorts ? '' : ' ! -d 127.0.0.0/8'} -j KUBE-NODEPORTS`,
-  );
+  const lastRule = `-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL${node.localhostNodePorts ? '' : ' ! -d 127.0.0.0/8'} -j KUBE-NODEPORTS`;
+  natRulesOut.write(lastRule);
+  natTopRules.write(lastRule);
 
   if (opts.dropInvalid ?? true) {
     filterRules.write(
@@ -182,20 +177,12 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
     '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
   );
 
-  const text =
-    [
-      '*filter',
-      ...filterChains.lines,
-      ...filterRules.lines,
-      'COMMIT',
-      '*nat',
-      ...natChainsOut.lines,
-      ...natRulesOut.lines,
-      'COMMIT',
-    ].join('\n') + '\n';
+  const filter = '*filter\n' + filterChains.text + filterRules.text + 'COMMIT\n';
+  const text = filter + '*nat\n' + natChainsOut.text + natRulesOut.text + 'COMMIT\n';
   const deletedLines = deletedChains.length;
   return {
     text,
+    topLevelText: filter + '*nat\n' + natTopChains + natTopRules.text + 'COMMIT\n',
     activeNatChains,
     deletedChains,
     ruleCounts: {
@@ -203,11 +190,73 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
       nat: natRulesOut.count + skippedRules - deletedLines,
     },
     natChainCount: natChainsOut.count + skippedChains - deletedLines,
-    largeClusterMode: large,
+    largeClusterMode: context.large,
   };
 }
 
-interface PortContext {
+/** The node-wide facts every port fragment depends on, and a key to validate cached fragments. */
+export function portContext(
+  model: ProxyModel,
+  opts: Pick<IptablesRenderOptions, 'largeClusterThreshold' | 'nfacct'> = {},
+): { context: PortContext; key: string } {
+  const node = model.node;
+  const clusterCIDR = node.clusterCIDR;
+  const context: PortContext = {
+    large: model.totalEndpoints > (opts.largeClusterThreshold ?? LARGE_CLUSTER_THRESHOLD),
+    ifLocal: clusterCIDR ? ` -s ${clusterCIDR}` : '',
+    ifNotLocal: clusterCIDR ? ` ! -s ${clusterCIDR}` : '',
+    masqueradeAll: node.masqueradeAll,
+    localhostNodePorts: node.localhostNodePorts && opts.nfacct === true,
+    nodeIP: node.ips[0],
+  };
+  return { context, key: JSON.stringify(context) };
+}
+
+/** The port's fragment, from the cache while the port object and the context are the same. */
+export function portFragment(
+  sp: ServicePort,
+  context: PortContext,
+  key: string,
+  cache: FragmentCache | undefined,
+): PortFragment {
+  const cached = cache?.get(sp);
+  if (cached && cached.context === key) return cached.fragment;
+  const fragment = renderServicePort(sp, context);
+  cache?.set(sp, { context: key, fragment });
+  return fragment;
+}
+
+/** Every nat service chain the fragments use. */
+export function activeChains(fragments: Iterable<PortFragment>): Set<string> {
+  const out = new Set<string>();
+  for (const f of fragments) for (const chain of f.active) out.add(chain);
+  return out;
+}
+
+/** A chain line flushes the chain, so the -X cannot fail on leftover rules. */
+function writeDeletions(chains: readonly string[], chainsOut: Sink, rulesOut: Sink): void {
+  for (const chain of chains) {
+    chainsOut.write(chainLine(chain));
+    rulesOut.write(`-X ${chain}`);
+  }
+}
+
+/**
+ * A nat-only restore that rewrites the chains of the given fragments and deletes `stale`
+ * chains: for a partial sync whose top-level chains would come out unchanged.
+ */
+export function renderServiceChains(fragments: readonly PortFragment[], stale: readonly string[]): string {
+  const chains = new Sink();
+  const rules = new Sink();
+  for (const f of fragments) {
+    chains.append(f.chains, f.chainCount);
+    rules.append(f.rules, f.ruleCount);
+  }
+  writeDeletions(stale, chains, rules);
+  return '*nat\n' + chains.text + rules.text + 'COMMIT\n';
+}
+
+export interface PortContext {
   large: boolean;
   ifLocal: string;
   ifNotLocal: string;
@@ -222,9 +271,9 @@ function quoted(comment: string): string {
 
 /** The rules of one service port, in kube-proxy's order within each destination. */
 function renderServicePort(sp: ServicePort, c: PortContext): PortFragment {
-  const f: PortFragment = { filter: [], natTop: [], chains: [], rules: [], active: [] };
-  const filterRules = { write: (l: string) => f.filter.push(l) };
-  const natTop = { write: (l: string) => f.natTop.push(l) };
+  const filterRules = new Sink();
+  const natTop = new Sink();
+  const active: string[] = [];
   const spn = sp.name;
   const proto = sp.protocol.toLowerCase();
   const m = `-m ${proto} -p ${proto}`;
@@ -243,11 +292,11 @@ function renderServicePort(sp: ServicePort, c: PortContext): PortFragment {
 
   const sepChains = new Map<Endpoint, string>();
   for (const ep of sp.reachableEndpoints) sepChains.set(ep, endpointChain(sp, ep));
-  if (usesCluster) f.active.push(names.svc);
-  if (usesLocal) f.active.push(names.svl);
-  if (usesExt) f.active.push(names.ext);
-  if (usesFW) f.active.push(names.fw);
-  for (const chain of sepChains.values()) f.active.push(chain);
+  if (usesCluster) active.push(names.svc);
+  if (usesLocal) active.push(names.svl);
+  if (usesExt) active.push(names.ext);
+  if (usesFW) active.push(names.fw);
+  for (const chain of sepChains.values()) active.push(chain);
 
   let internalFilterTarget = '';
   let internalFilterComment = '';
@@ -337,8 +386,8 @@ function renderServicePort(sp: ServicePort, c: PortContext): PortFragment {
   }
 
   // Everything below lives in per-service chains, which a partial sync may skip.
-  const chains = { write: (l: string) => f.chains.push(l) };
-  const rules = { write: (l: string) => f.rules.push(l) };
+  const chains = new Sink();
+  const rules = new Sink();
 
   if (hasInternal) {
     const match = `-m comment --comment "${spn} cluster IP" ${dst(sp.clusterIP, sp.port)}`;
@@ -399,11 +448,21 @@ function renderServicePort(sp: ServicePort, c: PortContext): PortFragment {
     const recent = sp.affinitySeconds > 0 ? ` -m recent --name ${sep} --set` : '';
     rules.write(`-A ${sep}${svcComment}${recent} ${m} -j DNAT --to-destination ${endpointString(ep)}`);
   }
-  return f;
+  return {
+    filter: filterRules.text,
+    filterCount: filterRules.count,
+    natTop: natTop.text,
+    natTopCount: natTop.count,
+    chains: chains.text,
+    chainCount: chains.count,
+    rules: rules.text,
+    ruleCount: rules.count,
+    active,
+  };
 }
 
 function writeEndpointRules(
-  rules: { write(line: string): void },
+  rules: Sink,
   sp: ServicePort,
   chain: string,
   endpoints: Endpoint[],

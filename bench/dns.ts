@@ -3,14 +3,17 @@
  * local zone, side by side in one run, for cluster names and for cached external names.
  * Everything runs on loopback: the "internet" is a dns2 stub on 127.0.0.1, unbound runs from
  * its own config in a temp dir (never the system's), and every process started is stopped.
+ * Neither server is pinned to CPUs; the measured runs alternate klab, unbound, klab, … so a
+ * change in the machine's load hits both, and the table reports the median of each.
+ * dnsperf and unbound are Debian packages; when missing they are installed with apt-get.
  *
- *   node dist/bench/dns.js [--services 10000] [--duration 8] [--workers 1] [--outstanding 200]
+ *   node dist/bench/dns.js [--services 10000] [--duration 5] [--rounds 3] [--workers 2]
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -25,6 +28,7 @@ const EXTERNAL_NAMES = 200;
 interface Options {
   services: number;
   duration: number;
+  rounds: number;
   workers: number;
   outstanding: number;
   clients: number;
@@ -163,18 +167,88 @@ async function dnsperf(port: number, file: string, opts: Options, seconds: numbe
   return stdout;
 }
 
-async function measure(port: number, file: string, opts: Options): Promise<Result> {
+/** One dnsperf run: QPS, average latency and lost queries. */
+async function throughput(port: number, file: string, opts: Options): Promise<Omit<Result, 'p99Ms'>> {
   const out = await dnsperf(port, file, opts, opts.duration, false);
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const avg = Number(/Average Latency \(s\):\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1] ?? NaN);
-  // p99 from a shorter verbose run: dnsperf prints one line per query with its latency.
-  const verbose = await dnsperf(port, file, opts, Math.max(2, Math.round(opts.duration / 3)), true);
+  return { qps, avgMs: avg * 1000, lost };
+}
+
+/** p99 latency from a shorter verbose run: dnsperf prints one line per query with its latency. */
+async function p99Latency(port: number, file: string, opts: Options): Promise<number> {
+  const verbose = await dnsperf(port, file, opts, Math.max(2, Math.round(opts.duration / 2)), true);
   const lat: number[] = [];
   for (const m of verbose.matchAll(/^> \S+ .* ([\d.]+)$/gm)) lat.push(Number(m[1]));
   lat.sort((a, b) => a - b);
   const p99 = lat.length > 0 ? (lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] as number) : NaN;
-  return { qps, avgMs: avg * 1000, p99Ms: p99 * 1000, lost };
+  return p99 * 1000;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2
+    ? (s[(s.length - 1) / 2] as number)
+    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+}
+
+/**
+ * Alternates klab and unbound `rounds` times on one query file; each server's row is the run
+ * with its median QPS, plus a p99 from a verbose run.
+ */
+async function compare(ports: [number, number], file: string, opts: Options): Promise<[Result, Result]> {
+  const runs: Omit<Result, 'p99Ms'>[][] = [[], []];
+  for (let r = 0; r < opts.rounds; r++) {
+    for (const i of [0, 1])
+      (runs[i] as Omit<Result, 'p99Ms'>[]).push(await throughput(ports[i] as number, file, opts));
+  }
+  const pick = async (i: 0 | 1): Promise<Result> => {
+    const list = runs[i] as Omit<Result, 'p99Ms'>[];
+    const mid = median(list.map((x) => x.qps));
+    const row = list.reduce((a, b) => (Math.abs(b.qps - mid) < Math.abs(a.qps - mid) ? b : a));
+    return { ...row, qps: mid, p99Ms: await p99Latency(ports[i] as number, file, opts) };
+  };
+  return [await pick(0), await pick(1)];
+}
+
+/** dnsperf and unbound come from Debian packages; install the missing ones (needs root). */
+async function ensureTools(): Promise<void> {
+  const missing: string[] = [];
+  for (const [tool, pkg] of [
+    ['dnsperf', 'dnsperf'],
+    ['unbound', 'unbound'],
+  ] as const) {
+    const found = await run('sh', ['-c', `command -v ${tool}`]).then(
+      () => true,
+      () => false,
+    );
+    if (!found) missing.push(pkg);
+  }
+  if (missing.length === 0) return;
+  console.log(`installing ${missing.join(' ')} with apt-get (the benchmark needs them)`);
+  try {
+    await run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  } catch (e) {
+    throw new Error(
+      `the DNS benchmark needs the Debian packages ${missing.join(' ')}; apt-get install failed ` +
+        `(run as root, or install them by hand): ${(e as Error).message}`,
+    );
+  }
+  // unbound's package starts a system resolver on port 53; the benchmark runs its own copy.
+  await run('systemctl', ['disable', '--now', 'unbound']).catch(() => undefined);
+}
+
+async function versions(): Promise<string> {
+  const first = async (cmd: string, args: string[], re: RegExp): Promise<string> => {
+    const r = await run(cmd, args).catch((e: { stdout?: string; stderr?: string }) => e);
+    return re.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1] ?? '?';
+  };
+  const dnsperfV = await first('dnsperf', ['-h'], /Version:?\s*([\d.]+)/);
+  const unboundV = await first('unbound', ['-V'], /Version ([\d.]+)/);
+  return `node ${process.versions.node}, unbound ${unboundV}, dnsperf ${dnsperfV}`;
 }
 
 function rssMB(pid: number): number {
@@ -213,6 +287,8 @@ function stop(proc: ChildProcess | undefined): Promise<void> {
 }
 
 async function main(opts: Options): Promise<void> {
+  await ensureTools();
+  const loadBefore = loadavg()[0] as number;
   const dir = mkdtempSync(join(tmpdir(), 'klab-dns-bench-'));
   const externals: Record<string, string[]> = {};
   for (let i = 0; i < EXTERNAL_NAMES; i++) externals[`ext-${i}.example.test`] = [`192.0.2.${(i % 250) + 1}`];
@@ -285,17 +361,19 @@ async function main(opts: Options): Promise<void> {
       ['cluster names', clusterFile],
       ['cached external names', externalFile],
     ] as const) {
-      const k = await measure(klabPort, file, opts);
-      const u = await measure(unboundPort, file, opts);
+      const [k, u] = await compare([klabPort, unboundPort], file, opts);
       rows.push([label, k, u]);
     }
+    const loadAfter = loadavg()[0] as number;
     const klabRss = rssMB(klab.pid as number);
     const unboundRss = rssMB(unbound.pid as number);
 
     const f = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
     console.log(
-      `\nklab dns (${opts.workers} worker${opts.workers > 1 ? 's' : ''}) vs unbound 2 threads; ` +
-        `${opts.services} services; dnsperf -c ${opts.clients} -q ${opts.outstanding} -l ${opts.duration}; loopback\n`,
+      `\nklab dns (${opts.workers} thread${opts.workers > 1 ? 's' : ''}) vs unbound (2 threads); ` +
+        `${opts.services} services; dnsperf -c ${opts.clients} -T 1 -q ${opts.outstanding} -l ${opts.duration}, ` +
+        `median of ${opts.rounds} alternating runs; loopback, no CPU pinning; ${cpus().length} CPUs, ` +
+        `load ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after; ${await versions()}\n`,
     );
     const header = ['workload', 'server', 'QPS', 'avg ms', 'p99 ms', 'lost', 'QPS ratio'];
     const table: string[][] = [header];
@@ -319,8 +397,9 @@ async function main(opts: Options): Promise<void> {
 
 const program = new Command('dns-bench')
   .option('--services <n>', 'services in the cluster zone', '10000')
-  .option('--duration <s>', 'seconds per measured dnsperf run', '8')
-  .option('--workers <n>', 'klab dns worker processes (2 shares one socket between two processes)', '1')
+  .option('--duration <s>', 'seconds per measured dnsperf run', '5')
+  .option('--rounds <n>', 'measured runs per server and workload, alternating servers', '3')
+  .option('--workers <n>', 'klab dns threads (--workers of klab dns serve)', '2')
   .option('--outstanding <n>', 'dnsperf outstanding queries (-q)', '200')
   .option('--clients <n>', 'dnsperf clients (-c)', '4')
   .action(async (o: Record<string, string>) => {
@@ -332,6 +411,7 @@ const program = new Command('dns-bench')
     await main({
       services: num('services'),
       duration: num('duration'),
+      rounds: num('rounds'),
       workers: num('workers'),
       outstanding: num('outstanding'),
       clients: num('clients'),

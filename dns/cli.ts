@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ConfigInput } from './config.js';
 import { loadConfigFile, resolveConfig } from './config.js';
-import { jsonLog, runDns } from './run.js';
+import { jsonLog } from './log.js';
+import { runDns } from './threads.js';
 
 interface ServeFlags {
   config?: string;
@@ -61,7 +62,7 @@ export function registerDnsCommands(program: Command): void {
     .option('--health-port <port>', '/health port (default 8080)')
     .option('--ready-port <port>', '/ready port (default 8181)')
     .option('--metrics-port <port>', '/metrics port (default 9153)')
-    .option('--workers <n>', 'processes sharing the DNS sockets (default 1; 2 uses both cores)')
+    .option('--workers <n>', 'DNS threads sharing the UDP socket (default 1; 2 uses both cores)')
     .action(async (flags: ServeFlags) => {
       const fromFlags: ConfigInput = {
         listen: flags.listen,

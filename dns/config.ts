@@ -5,8 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import type { Upstream } from './forward.js';
+
+// Loaded only for a config file: the yaml package costs about 6 MB.
+const requireLazily = createRequire(import.meta.url);
+const parseYaml = (text: string): unknown => (requireLazily('yaml') as typeof Yaml).parse(text);
 
 export interface DnsConfig {
   listen: { host: string; port: number };

@@ -4,22 +4,33 @@
  * cache and the upstreams. Transport-agnostic; server.ts owns the sockets.
  */
 import { performance } from 'node:perf_hooks';
-import { Packet } from 'dns2';
+import { createRequire } from 'node:module';
+import type * as Dns2 from 'dns2';
+import type { Packet } from 'dns2';
 import type { CachedAnswer } from './cache.js';
-import { AnswerCache, forwardedFlags, renderCached, stripOpt, toCacheable } from './cache.js';
+import { AnswerCache, renderCached, toCacheable } from './cache.js';
 import type { ForwardResult } from './forward.js';
 import { Forwarder, upstreamLabel } from './forward.js';
 import type { DnsMetrics, Plugin } from './metrics.js';
 import type { Lookup, ZoneIndex, ZoneOptions } from './records.js';
 import { buildZone, inZone, lookup } from './records.js';
 import type { ObjectCache } from './store.js';
-import type { Message, Query, RR } from './wire.js';
+import type { Transport } from './hits.js';
+import {
+  finishForward,
+  forwardKey,
+  isReverseName,
+  patchZoneAnswer,
+  replyBase,
+  replyLimit,
+  zoneKey,
+} from './hits.js';
+import type { Query, RR } from './wire.js';
 import {
   CLASSIC_UDP_LIMIT,
   CLASS_IN,
   Encoder,
   FLAG,
-  HEADER_LEN,
   RCODE,
   SERVER_UDP_SIZE,
   TYPE,
@@ -30,6 +41,8 @@ import {
 } from './wire.js';
 import type { Upstream } from './forward.js';
 
+export type { Transport } from './hits.js';
+
 export interface HandlerOptions {
   zone: ZoneOptions['zone'];
   ttl: number;
@@ -39,8 +52,16 @@ export interface HandlerOptions {
   upstreamTimeoutMs: number;
 }
 
-export type Transport = 'udp' | 'tcp';
 type Reply = Buffer | null;
+
+/**
+ * A cache entry a reply was served from or produced, handed to whoever serves hits elsewhere
+ * (the worker threads): an encoded zone answer, valid until the objects change, or a forwarded
+ * answer, valid for its TTL.
+ */
+export type Shareable =
+  { kind: 'zone'; key: string; bytes: Buffer } | { kind: 'forward'; key: string; entry: CachedAnswer };
+export type Share = (entry: Shareable) => void;
 
 /** Encoded zone answers kept per question; cleared wholesale on any object change. */
 const MAX_ENCODED = 50_000;
@@ -99,8 +120,11 @@ export class DnsHandler {
     }
   }
 
-  /** Answers one message. Synchronous for cluster names; a promise when it must go upstream. */
-  handle(msg: Buffer, transport: Transport, family: 1 | 2): Reply | Promise<Reply> {
+  /**
+   * Answers one message. Synchronous for cluster names; a promise when it must go upstream.
+   * `share` hears of the cache entry the reply came from, if any.
+   */
+  handle(msg: Buffer, transport: Transport, family: 1 | 2, share?: Share): Reply | Promise<Reply> {
     const start = performance.now();
     const parsed = parseQuery(msg);
     let query: Query;
@@ -117,19 +141,18 @@ export class DnsHandler {
     }
     const q = query.question;
     this.metrics.request(transport, family, q.type);
-    const limit =
-      transport === 'tcp' ? 65535 : Math.max(CLASSIC_UDP_LIMIT, query.edns ? query.edns.udpSize : 0);
+    const limit = replyLimit(query, transport);
     if (query.edns && query.edns.version > 0) {
       // BADVERS (16): the upper eight bits travel in the OPT record (RFC 6891 6.1.3).
       const out = this.encoder.encode({
-        ...this.base(query, 0, 0),
+        ...replyBase(query, 0, 0),
         opt: { udpSize: SERVER_UDP_SIZE, extendedRcode: 1, dnssecOk: query.edns.dnssecOk },
       });
       return this.done(out, 16, '', q.type, start);
     }
     if (q.class !== CLASS_IN) {
       return this.done(
-        this.encoder.encode(this.base(query, RCODE.REFUSED, 0)),
+        this.encoder.encode(replyBase(query, RCODE.REFUSED, 0)),
         RCODE.REFUSED,
         '',
         q.type,
@@ -139,35 +162,19 @@ export class DnsHandler {
     const index = this.zone();
     const ours = inZone(index, q.name);
     if (ours && !this.objects.synced) {
-      const out = this.encoder.encode(this.base(query, RCODE.SERVFAIL, 0));
+      const out = this.encoder.encode(replyBase(query, RCODE.SERVFAIL, 0));
       return this.done(out, RCODE.SERVFAIL, 'kubernetes', q.type, start);
     }
-    const key = `${limit}|${query.edns ? (query.edns.dnssecOk ? 'D' : 'E') : 'N'}|${q.type}|${q.name}`;
+    const key = zoneKey(query, limit);
     const cached = this.encodedAnswers.get(key);
     if (cached) {
-      // Same answer, this client's ID, RD bit and spelling of the name (answers point at it).
-      const out = Buffer.allocUnsafe(cached.length);
-      cached.copy(out);
-      out.writeUInt16BE(query.id, 0);
-      out[2] = ((out[2] as number) & 0xfe) | ((query.flags >> 8) & 0x01);
-      q.wire.copy(out, HEADER_LEN);
+      share?.({ kind: 'zone', key, bytes: cached });
+      const out = patchZoneAnswer(cached, query);
       return this.done(out, (out[3] as number) & 0xf, 'kubernetes', q.type, start);
     }
     const found = lookup(index, q.name, q.type);
-    if (found.kind === 'forward') return this.forward(query, limit, start);
-    return this.answerZone(query, found, limit, key, start);
-  }
-
-  private base(query: Query, rcode: number, extraFlags: number): Message {
-    return {
-      id: query.id,
-      flags: FLAG.QR | (query.flags & (FLAG.RD | FLAG.CD | 0x7800)) | extraFlags | rcode,
-      question: query.question,
-      answers: [],
-      authority: [],
-      additional: [],
-      opt: query.edns ? { udpSize: SERVER_UDP_SIZE, extendedRcode: 0, dnssecOk: query.edns.dnssecOk } : null,
-    };
+    if (found.kind === 'forward') return this.forward(query, limit, start, share);
+    return this.answerZone(query, found, limit, key, start, share);
   }
 
   private error(id: number, flags: number, rcode: number, start: number): Reply {
@@ -194,6 +201,7 @@ export class DnsHandler {
     limit: number,
     key: string,
     start: number,
+    share?: Share,
   ): Reply | Promise<Reply> {
     const index = this.zone();
     const answers: RR[] = [...found.answers];
@@ -209,11 +217,12 @@ export class DnsHandler {
       target = next.chase;
     }
     const out = this.encoder.encode(
-      { ...this.base(query, rcode, FLAG.AA), answers, authority, additional },
+      { ...replyBase(query, rcode, FLAG.AA), answers, authority, additional },
       limit,
     );
     if (this.encodedAnswers.size >= MAX_ENCODED) this.encodedAnswers.clear();
     this.encodedAnswers.set(key, out);
+    share?.({ kind: 'zone', key, bytes: out });
     return this.done(Buffer.from(out), rcode, 'kubernetes', query.question.type, start);
   }
 
@@ -232,13 +241,13 @@ export class DnsHandler {
     } catch {
       rcode = RCODE.SERVFAIL;
     }
-    const out = this.encoder.encode({ ...this.base(query, rcode, FLAG.AA | FLAG.RA), answers: chain }, limit);
+    const out = this.encoder.encode({ ...replyBase(query, rcode, FLAG.AA | FLAG.RA), answers: chain }, limit);
     return this.done(out, rcode, 'kubernetes', query.question.type, start);
   }
 
   /** Cache first, then one shared upstream query per question however many clients ask. */
   private resolveUpstream(name: string, type: number, dnssecOk: boolean): Promise<ForwardResult> {
-    const key = `${name}|${type}|${dnssecOk ? 1 : 0}`;
+    const key = forwardKey(name, type, dnssecOk);
     const now = Date.now();
     const hit = this.cache.get(key, now);
     if (hit) {
@@ -262,16 +271,19 @@ export class DnsHandler {
     return p;
   }
 
-  private forward(query: Query, limit: number, start: number): Reply | Promise<Reply> {
+  private forward(query: Query, limit: number, start: number, share?: Share): Reply | Promise<Reply> {
     const q = query.question;
     const dnssecOk = query.edns?.dnssecOk ?? false;
-    const key = `${q.name}|${q.type}|${dnssecOk ? 1 : 0}`;
+    const key = forwardKey(q.name, q.type, dnssecOk);
+    // Only this thread sees when a cluster address comes to own a reverse name; others must ask.
+    const shareable = isReverseName(q.name) ? undefined : share;
     const now = Date.now();
     const hit = this.cache.get(key, now);
     if (hit) {
       this.metrics.cacheHit(hit.negative ? 'denial' : 'success');
+      shareable?.({ kind: 'forward', key, entry: hit });
       return this.done(
-        this.finishForward(query, hit, null, limit, now),
+        finishForward(this.encoder, query, hit, null, limit, now),
         hit.bytes.readUInt16BE(2) & 0xf,
         'cache',
         q.type,
@@ -283,12 +295,13 @@ export class DnsHandler {
       (r) => {
         const now2 = Date.now();
         const entry = this.cache.get(key, now2);
-        const out = this.finishForward(query, entry ?? null, entry ? null : r, limit, now2);
+        if (entry) shareable?.({ kind: 'forward', key, entry });
+        const out = finishForward(this.encoder, query, entry ?? null, entry ? null : r, limit, now2);
         return this.done(out, r.walked.rcode & 0xf, 'forward', q.type, start);
       },
       () =>
         this.done(
-          this.encoder.encode(this.base(query, RCODE.SERVFAIL, FLAG.RA)),
+          this.encoder.encode(replyBase(query, RCODE.SERVFAIL, FLAG.RA)),
           RCODE.SERVFAIL,
           'forward',
           q.type,
@@ -296,49 +309,17 @@ export class DnsHandler {
         ),
     );
   }
-
-  /** The client's copy of a forwarded answer: its ID and question, our OPT, its size limit. */
-  private finishForward(
-    query: Query,
-    entry: CachedAnswer | null,
-    raw: ForwardResult | null,
-    limit: number,
-    now: number,
-  ): Buffer {
-    const q = query.question;
-    let out: Buffer;
-    if (entry) {
-      out = renderCached(entry, query.id, query.flags, q.wire, now);
-    } else if (raw) {
-      out = stripOpt(raw.bytes, raw.walked) ?? Buffer.from(raw.bytes);
-      out.writeUInt16BE(query.id, 0);
-      out.writeUInt16BE(forwardedFlags(out.readUInt16BE(2), query.flags), 2);
-      if (out.length >= HEADER_LEN + q.wire.length && out[HEADER_LEN + q.wire.length - 1] === 0) {
-        q.wire.copy(out, HEADER_LEN);
-      }
-    } else {
-      return this.encoder.encode(this.base(query, RCODE.SERVFAIL, FLAG.RA));
-    }
-    const optLen = query.edns ? 11 : 0;
-    if (out.length + optLen > limit) {
-      const upstreamFlags = out.readUInt16BE(2) & (FLAG.RA | FLAG.AD);
-      return this.encoder.encode(this.base(query, out.readUInt16BE(2) & 0xf, upstreamFlags | FLAG.TC));
-    }
-    if (!query.edns) return out;
-    const opt = Buffer.alloc(11);
-    opt.writeUInt16BE(TYPE.OPT, 1);
-    opt.writeUInt16BE(SERVER_UDP_SIZE, 3);
-    if (query.edns.dnssecOk) opt.writeUInt16BE(0x8000, 7);
-    out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
-    return Buffer.concat([out, opt]);
-  }
 }
+
+// dns2 loads on the first message the fast parser leaves alone; most servers never see one.
+const requireLazily = createRequire(import.meta.url);
+const dns2Packet = (): typeof Packet => (requireLazily('dns2') as typeof Dns2).Packet;
 
 /** dns2 decodes what the fast parser leaves alone (compressed question names, extra records). */
 function fallbackParse(msg: Buffer): Query | null {
   let p: Packet;
   try {
-    p = Packet.parse(msg);
+    p = dns2Packet().parse(msg);
   } catch {
     return null;
   }

@@ -2,7 +2,13 @@
  * The slice of the Kubernetes object model cluster DNS reads, validated from untyped JSON/YAML.
  * Validation errors name the object and the field, so a bad snapshot file is easy to fix.
  */
-import { Composer, Parser } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+
+// Loaded on the first YAML input only: the yaml package costs a DNS thread about 6 MB, and
+// JSON snapshots and the API feed never need it.
+const requireLazily = createRequire(import.meta.url);
+const yaml = (): typeof Yaml => requireLazily('yaml') as typeof Yaml;
 
 export interface ServicePort {
   name?: string;
@@ -175,6 +181,7 @@ export function parseObjects(text: string, source = 'input'): DnsObject[] {
     return out;
   }
   let d = 0;
+  const { Composer, Parser } = yaml();
   for (const doc of new Composer().compose(new Parser().parse(text))) {
     d++;
     if (doc.errors.length > 0) {

@@ -7,6 +7,18 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { DnsHandler, Transport } from './handler.js';
 
+/**
+ * Replies go to the literal address a datagram came from; dgram's default resolver would
+ * still defer every send by a tick through dns.lookup.
+ */
+export function literalLookup(
+  address: string,
+  _options: unknown,
+  callback: (err: Error | null, address: string, family: number) => void,
+): void {
+  callback(null, address, address.includes(':') ? 6 : 4);
+}
+
 export interface ListenAddress {
   host: string;
   port: number;
@@ -47,15 +59,15 @@ function reply(
   );
 }
 
-function bindUdp(handler: DnsHandler, addr: ListenAddress, exclusive: boolean): Promise<dgram.Socket> {
+function bindUdp(handler: DnsHandler, addr: ListenAddress, fd?: number): Promise<dgram.Socket> {
   const family = net.isIPv6(addr.host) ? 2 : 1;
-  const socket = dgram.createSocket({ type: family === 2 ? 'udp6' : 'udp4' });
+  const socket = dgram.createSocket({ type: family === 2 ? 'udp6' : 'udp4', lookup: literalLookup });
   socket.on('message', (msg, rinfo) => {
     reply(handler, msg, 'udp', family, (out) => socket.send(out, rinfo.port, rinfo.address));
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind({ address: addr.host, port: addr.port, exclusive }, () => {
+    socket.bind(fd === undefined ? { address: addr.host, port: addr.port } : { fd }, () => {
       socket.off('error', reject);
       socket.on('error', () => undefined);
       resolve(socket);
@@ -88,7 +100,6 @@ function serveTcpConnection(handler: DnsHandler, conn: net.Socket, family: 1 | 2
 function listenTcp(
   handler: DnsHandler,
   addr: ListenAddress,
-  exclusive: boolean,
   connections: Set<net.Socket>,
 ): Promise<net.Server> {
   const family = net.isIPv6(addr.host) ? 2 : 1;
@@ -99,43 +110,47 @@ function listenTcp(
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: addr.host, port: addr.port, exclusive }, () => {
+    server.listen({ host: addr.host, port: addr.port }, () => {
       server.off('error', reject);
       resolve(server);
     });
   });
 }
 
+function closeTcp(tcp: net.Server, connections: Set<net.Socket>): Promise<void> {
+  return new Promise<void>((r) => {
+    tcp.close(() => r());
+    // Idle clients would otherwise hold close() open until their idle timeout.
+    for (const c of connections) c.destroy();
+  });
+}
+
 /**
- * Serves UDP and TCP on `addr`. Port 0 picks a port free for both. `exclusive: false` lets
- * cluster workers share the primary's sockets, which is how both cores answer on one port.
+ * Serves UDP and TCP on `addr`. Port 0 picks a port free for both. With `udpFd` the UDP side
+ * reads an already bound socket (shared with other threads) and `addr` names its port.
  */
 export async function startServer(
   handler: DnsHandler,
   addr: ListenAddress,
-  exclusive = true,
+  udpFd?: number,
 ): Promise<RunningServer> {
   for (let attempt = 0; ; attempt++) {
-    const udp = await bindUdp(handler, addr, exclusive);
+    const udp = await bindUdp(handler, addr, udpFd);
     const port = udp.address().port;
     const connections = new Set<net.Socket>();
     try {
-      const tcp = await listenTcp(handler, { host: addr.host, port }, exclusive, connections);
+      const tcp = await listenTcp(handler, { host: addr.host, port }, connections);
       return {
         port,
         close: async () => {
           await new Promise<void>((r) => udp.close(() => r()));
-          await new Promise<void>((r) => {
-            tcp.close(() => r());
-            // Idle clients would otherwise hold close() open until their idle timeout.
-            for (const c of connections) c.destroy();
-          });
+          await closeTcp(tcp, connections);
         },
       };
     } catch (e) {
       udp.close();
       // With a random port the TCP side may be taken; try another. A fixed port is final.
-      if (addr.port !== 0 || attempt >= 5) throw e;
+      if (addr.port !== 0 || udpFd !== undefined || attempt >= 5) throw e;
     }
   }
 }

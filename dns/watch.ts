@@ -8,7 +8,7 @@ import type { KubeObject } from '../kube/client.js';
 import { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import type { Connection } from '../kube/kubeconfig.js';
-import type { Log } from './run.js';
+import type { Log } from './log.js';
 import type { EventType, WatchedKind } from './store.js';
 import type { ObjectCache } from './store.js';
 

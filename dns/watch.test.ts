@@ -1,4 +1,8 @@
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KLAB_JS } from '../test/support/klab-cli.js';
+import { stopChild } from '../test/support/control.js';
 import { extensions } from '../control/layers.js';
 import { startTestCluster, type TestCluster } from '../control/testing.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
@@ -38,8 +42,8 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`condition not met; logs: ${logs.join('; ')}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -81,4 +85,62 @@ describe('feeding DNS from the API', () => {
     await until(() => answers('new.default.svc.cluster.local').length === 0);
     expect(Date.now() - start).toBeLessThan(5_000);
   });
+});
+
+describe('klab dns serve --kubeconfig', () => {
+  it('answers from the API in its DNS threads', async () => {
+    const server = spawn(
+      process.execPath,
+      [
+        KLAB_JS,
+        'dns',
+        'serve',
+        '--kubeconfig',
+        cluster.server.kubeconfigPath,
+        '--workers',
+        '2',
+        '--listen',
+        '127.0.0.1:0',
+        '--upstream',
+        '127.0.0.1:9',
+        '--ops-host',
+        '127.0.0.1',
+        '--health-port',
+        '0',
+        '--ready-port',
+        '0',
+        '--metrics-port',
+        '0',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    server.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    try {
+      let port = 0;
+      await until(() => {
+        const line = stderr.split('\n').find((l) => l.includes('"msg":"serving"'));
+        if (line) port = Number((JSON.parse(line) as { listen: string }).listen.split(':').pop());
+        return port > 0;
+      }, 30_000);
+      const dig = async (): Promise<string> =>
+        (
+          await promisify(execFile)('dig', [
+            '-p',
+            String(port),
+            '@127.0.0.1',
+            '+short',
+            'web.default.svc.cluster.local',
+          ])
+        ).stdout.trim();
+      const deadline = Date.now() + 30_000;
+      while ((await dig()) !== '10.96.0.20' && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      expect(await dig(), stderr).toBe('10.96.0.20');
+    } finally {
+      await stopChild(server);
+    }
+  }, 60_000);
 });

@@ -12,6 +12,7 @@ import { DEFAULT_LAB_NAME, validateLabName } from './names.js';
 import { netnsProvider } from './netns/provider.js';
 import { DEFAULT_NODES, LAN_CIDR } from './plan.js';
 import { requireHost, requireState } from './processes.js';
+import { nodeRules } from './rules.js';
 import type { Faults, LabProvider } from './provider.js';
 import { listStateLabs, labDir, logFile, readHostEnv, type LabState } from './state.js';
 import { gatherStatus, renderStatus } from './status.js';
@@ -220,6 +221,12 @@ async function kubectl(words: string[], opts: { name: string }): Promise<void> {
   process.exitCode = await foreground(provider.hostCommand(state, 'ext', ['kubectl', ...args]), env);
 }
 
+async function rules(node: string, opts: { name: string; service?: string }): Promise<void> {
+  validateLabName(opts.name);
+  const state = await requireState(opts.name);
+  process.stdout.write(await nodeRules(provider, state, node, opts.service));
+}
+
 async function shell(host: string, opts: { name: string }): Promise<void> {
   const { state, env } = await hostContext(opts.name, host);
   const record = state.hosts.find((h) => h.name === host);
@@ -304,6 +311,13 @@ export function registerLabCommands(program: Command): void {
     .argument('[args...]', 'kubectl arguments, after --')
     .passThroughOptions()
     .action(run('kubectl', kubectl));
+  lab
+    .command('rules')
+    .description("a node's live kube-proxy rules, grouped by service, each chain labelled")
+    .option(...nameOption)
+    .option('--service <namespace/name>', 'only the rules of this Service')
+    .argument('<node>', 'node-N')
+    .action(run('rules', rules));
   lab
     .command('shell')
     .description('an interactive shell on a host')

@@ -156,7 +156,7 @@ export async function clusterUp(
       '--advertise-address',
       first.ip,
       '--node-monitor-grace-period',
-      '10',
+      '40',
     ],
     { healthUrl: `https://127.0.0.1:${API_PORT}/healthz` },
   );

@@ -450,10 +450,39 @@ spec:
         },
         3_000,
       );
+      // The real agent renews its Lease and at once posts Ready=True, usually before the
+      // controller's next check: the taints and the pods are still the controller's to restore.
+      await client.patch(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node}`, {
+        spec: { renewTime: stamp() },
+      });
+      await client.patch(`/api/v1/nodes/${node}/status`, {
+        status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
+      });
     } finally {
       alive.add(node);
     }
     await until('Ready again', async () => (await nodeReady()) === 'True', 5_000);
+    await until(
+      'the unreachable taints gone and the endpoints ready again',
+      async () => {
+        const n = await client.get<KubeObject>(`/api/v1/nodes/${node}`);
+        const taints = (n.spec as { taints?: { key: string }[] }).taints ?? [];
+        const list = await client.list<KubeObject>(
+          '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices',
+          {
+            labelSelector: 'kubernetes.io/service-name=web',
+          },
+        );
+        const eps = list.items.flatMap(
+          (s) => (s.endpoints as { nodeName: string; conditions: { ready: boolean } }[]) ?? [],
+        );
+        const onNode = eps.filter((e) => e.nodeName === node);
+        return taints.length === 0 && onNode.length > 0 && onNode.every((e) => e.conditions.ready)
+          ? true
+          : undefined;
+      },
+      8_000,
+    );
   }, 30_000);
 
   it('deleting the Deployment removes its ReplicaSets and pods', async () => {

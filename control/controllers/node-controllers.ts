@@ -195,7 +195,12 @@ export function startNodeLifecycle(ctx: ControllerContext, timings: LifecycleTim
               .catch(() => undefined);
           }
         }
-      } else if (!lost && readyCond?.status === 'Unknown' && readyCond.reason === LOST_REASON) {
+      } else if (!lost) {
+        // The agent's heartbeat may already have set Ready=True; the taints and the pods' Ready
+        // conditions are still this controller's to undo.
+        const wasLost = readyCond?.status === 'Unknown' && readyCond.reason === LOST_REASON;
+        const tainted = taints.some((t) => t.key === UNREACHABLE);
+        if (!wasLost && !tainted) continue;
         const conditions = (status.conditions ?? []).map((c) =>
           c.reason === LOST_REASON
             ? {
@@ -207,12 +212,14 @@ export function startNodeLifecycle(ctx: ControllerContext, timings: LifecycleTim
               }
             : c,
         );
-        await ctx.client.patch(
-          pathOf('nodes', undefined, name, 'status'),
-          { status: { conditions } },
-          'merge',
-        );
-        if (taints.some((t) => t.key === UNREACHABLE)) {
+        if (wasLost) {
+          await ctx.client.patch(
+            pathOf('nodes', undefined, name, 'status'),
+            { status: { conditions } },
+            'merge',
+          );
+        }
+        if (tainted) {
           await ctx.client.patch(
             pathOf('nodes', undefined, name),
             { spec: { taints: taints.filter((t) => t.key !== UNREACHABLE) } },

@@ -4,7 +4,8 @@
  * it over HTTPS with keep-alive connections, and prints one table row per store: create,
  * update and get latency with N objects stored, the time to list N Services, watch delivery
  * latency to 100 watchers under 200 writes/s (write sent → event received), and the server's
- * RSS with N Services + N EndpointSlices.
+ * RSS with N Services + N EndpointSlices (right after writing them and 10 s later), with the
+ * machine's load average at the start and end of each store's run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -252,6 +253,9 @@ async function benchStore(store: string, n: number): Promise<Record<string, stri
       }),
     );
     const rss = await rssMiB(child.pid!);
+    // Right after the writes the heap still holds their garbage; V8 returns it once quiet.
+    await new Promise((r) => setTimeout(r, 10_000));
+    const rssQuiet = await rssMiB(child.pid!);
     const watch = await watchLatency(t, 100, 200, 10);
     const ms = (xs: number[], p: number) => percentile(xs, p).toFixed(1);
     return {
@@ -263,7 +267,7 @@ async function benchStore(store: string, n: number): Promise<Record<string, stri
       'list all ms': ms(lists, 50),
       'watch p50/p99 ms': `${ms(watch, 50)} / ${ms(watch, 99)}`,
       'events delivered': `${watch.length}/${100 * 200 * 10}`,
-      'RSS MiB': rss.toFixed(0),
+      'RSS MiB after writes / 10 s later': `${rss.toFixed(0)} / ${rssQuiet.toFixed(0)}`,
       'load start/end': `${loadAtStart} / ${load1()}`,
     };
   } finally {

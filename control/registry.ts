@@ -4,7 +4,7 @@
  * metadata; updates keep it, bump generation on spec changes and honour resourceVersion
  * preconditions; deletion honours finalizers, propagation policies and graceful pod deletion.
  */
-import { type Store, StoreError } from './store/types.js';
+import { type ListResult, type Store, StoreError } from './store/types.js';
 import { apiVersionOf, type ResourceInfo } from './resources.js';
 import {
   ApiError,
@@ -87,6 +87,11 @@ export interface ListQuery {
   readonly fields: readonly FieldRequirement[];
   readonly limit?: number;
   readonly continueToken?: string;
+  /**
+   * Everything under the list's prefix from the watch cache, when it is fresh enough for this
+   * list: read instead of storage for a first page (later pages read storage at its revision).
+   */
+  readonly cached?: ListResult;
 }
 
 export interface ListPage {
@@ -188,23 +193,25 @@ export class Registry {
     for (;;) {
       const want =
         q.limit === undefined ? undefined : filtering ? Math.max(q.limit, 100) : q.limit - items.length;
-      let page;
-      try {
-        page = await this.store.list(prefix, {
-          ...(want !== undefined ? { limit: want } : {}),
-          ...(start !== undefined ? { continueKey: start } : {}),
-          ...(revision !== undefined ? { revision } : {}),
-        });
-      } catch (err) {
-        if (err instanceof StoreError && err.code === 'Expired' && cont) {
-          throw new ApiError(
-            410,
-            'Expired',
-            'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
-          );
+      let page: ListResult;
+      if (q.cached && !cont) page = q.cached;
+      else
+        try {
+          page = await this.store.list(prefix, {
+            ...(want !== undefined ? { limit: want } : {}),
+            ...(start !== undefined ? { continueKey: start } : {}),
+            ...(revision !== undefined ? { revision } : {}),
+          });
+        } catch (err) {
+          if (err instanceof StoreError && err.code === 'Expired' && cont) {
+            throw new ApiError(
+              410,
+              'Expired',
+              'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+            );
+          }
+          throw mapStoreError(err, info, '');
         }
-        throw mapStoreError(err, info, '');
-      }
       revision = page.revision;
       for (const sv of page.items) {
         const obj = sv.value as KubeObject;

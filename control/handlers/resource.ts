@@ -13,7 +13,7 @@ import { apiVersionOf, type ResourceInfo } from '../resources.js';
 import { listPrefix, type ResourcePath } from '../routes.js';
 import { ApiError, badRequest, conflict, invalid, methodNotAllowed, successStatus } from '../status.js';
 import { awaitRevision, serveWatch } from '../watch.js';
-import type { WatchCache } from '../store/index.js';
+import type { ListResult, WatchCache } from '../store/index.js';
 import {
   SelectorError,
   formatSelector,
@@ -170,6 +170,26 @@ function replicasFromScale(info: ResourceInfo, scale: KubeObject): number {
 }
 
 /**
+ * A first list page from the watch cache where kube-apiserver serves it from its cache too:
+ * `resourceVersion=0` (any state), and a consistent list (no resourceVersion) once the cache
+ * has every change up to the store's current revision. Otherwise (an exact resourceVersion, a
+ * cache behind the store) storage answers. Saves parsing every object of the list again.
+ */
+async function cachedList(
+  ctx: ResourceContext,
+  info: ResourceInfo,
+  prefix: string,
+  q: Query,
+): Promise<ListResult | undefined> {
+  const cache = ctx.watchCache(info);
+  if (!cache.isReady) return undefined;
+  if (q.resourceVersion === '0') return cache.list(prefix);
+  if (q.resourceVersion !== undefined && q.resourceVersion !== '') return undefined;
+  const current = await ctx.registry.store.currentRevision();
+  return cache.isReady && cache.revision >= current ? cache.list(prefix) : undefined;
+}
+
+/**
  * pods/binding, as the scheduler uses it: sets spec.nodeName once and marks the pod
  * scheduled; a pod already bound is a 409.
  */
@@ -268,11 +288,15 @@ export async function handleResource(
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
         throw badRequest(`limit must be a non-negative integer, got "${q.limit}"`);
       }
+      const cached = q.continue
+        ? undefined
+        : await cachedList(ctx, info, listPrefix(info, path.namespace), q);
       const page = await ctx.registry.list(info, path.namespace, {
         labels,
         fields,
         ...(limit ? { limit } : {}),
         ...(q.continue ? { continueToken: q.continue } : {}),
+        ...(cached ? { cached } : {}),
       });
       const metadata = {
         resourceVersion: page.resourceVersion,

@@ -22,9 +22,13 @@ const GROUPS: readonly Group[] = [
   {
     commands: {
       lab: 'build and use network-namespace labs (up, down, status, exec, shell, logs, …)',
-      echo: 'an HTTP/TCP/UDP echo server that reports who called it (the klab/echo image)',
     },
     load: async (p) => (await import('./lab/cli.js')).registerLabCommands(p),
+  },
+  {
+    // Every klab/echo pod starts this: loading the lab commands too tripled its start-up CPU.
+    commands: { echo: 'an HTTP/TCP/UDP echo server that reports who called it (the klab/echo image)' },
+    load: async (p) => (await import('./agent/images/echo.js')).registerEchoCommand(p),
   },
   {
     commands: { control: 'the Kubernetes-compatible API server with its controllers and scheduler' },

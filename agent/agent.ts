@@ -7,11 +7,12 @@ import { ApiError, KubeClient, type KubeObject } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { cniCall, type CniNetwork, type Resident, resultAddress, startResident } from './cni.js';
-import { createSandbox, deleteSandbox } from './netns.js';
+import { createSandbox, deleteSandbox, writeSandboxHosts } from './netns.js';
 import { desiredNode, type Machine, microTime, nodeConditions, nodeLease } from './node.js';
 import { containerLaunch, type Pod, restartDelayMs, sandboxName, shouldRestart } from './pod.js';
 import { parseResolvConf, podResolvConfig, renderResolvConf } from './resolv.js';
-import { runProbe } from './probes.js';
+import { forEachLimit } from './parallel.js';
+import { nextProbeDelayMs, runProbe } from './probes.js';
 import { tokenRequest, wantsToken, writeServiceAccountDir } from './serviceaccount.js';
 import { desiredRoutes, syncRoutes } from './routes.js';
 import { isAlive, PodStore, signalGroup, startContainer } from './runtime.js';
@@ -35,6 +36,9 @@ export interface AgentOptions {
   resolvConf: string;
   log: (msg: string, fields?: Record<string, unknown>) => void;
 }
+
+/** Pods whose sync (sandbox, CNI ADD, container starts, status) may be under way at once. */
+const POD_SYNC_CONCURRENCY = 8;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -236,17 +240,19 @@ export class Agent {
       const pod = pods.get(uid);
       if (!pod || pod.metadata.deletionTimestamp) this.terminate(rt, pod);
     }
-    for (const pod of pods.values()) {
+    // Pods start side by side, as kubelet's pod workers do: one slow sandbox or CNI call must
+    // not hold up every other pod's start or status.
+    await forEachLimit([...pods.values()], POD_SYNC_CONCURRENCY, async (pod) => {
       if (pod.metadata.deletionTimestamp) {
         if (!this.runtimes.has(pod.metadata.uid)) {
           await this.forget(pod).catch((e: unknown) =>
             this.o.log('pod deletion failed', { error: String(e) }),
           );
         }
-        continue;
+        return;
       }
       const phase = pod.status?.phase;
-      if (!this.runtimes.has(pod.metadata.uid) && (phase === 'Succeeded' || phase === 'Failed')) continue;
+      if (!this.runtimes.has(pod.metadata.uid) && (phase === 'Succeeded' || phase === 'Failed')) return;
       try {
         await this.syncPod(pod);
       } catch (error) {
@@ -255,7 +261,7 @@ export class Agent {
           error: String(error),
         });
       }
-    }
+    });
   }
 
   private async syncPod(pod: Pod): Promise<void> {
@@ -377,7 +383,7 @@ export class Agent {
       if (!this.network) throw new Error('CNI is not installed yet');
       const result = await cniCall(this.network, 'ADD', uid, netns);
       rt.podIP = resultAddress(result);
-      await createSandbox(netns, resolv, `${hosts}${rt.podIP}\t${pod.metadata.name}\n`);
+      await writeSandboxHosts(netns, `${hosts}${rt.podIP}\t${pod.metadata.name}\n`);
     }
     await this.store.save(rt);
     this.o.log('sandbox ready', {
@@ -460,11 +466,15 @@ export class Agent {
     if (!spec || !probe || c.pid === undefined) return;
     let successes = 0;
     let failures = 0;
+    let everSucceeded = false;
+    let attempts = 0;
     const pid = c.pid;
     const tick = async () => {
       if (this.stopped || c.pid !== pid) return;
       const ok = await runProbe(probe, spec, rt.podIP ?? '', rt.netns).catch(() => false);
+      attempts++;
       if (ok) {
+        everSucceeded = true;
         successes++;
         failures = 0;
       } else {
@@ -477,7 +487,10 @@ export class Agent {
       if (c.ready !== before) this.kick();
       this.probeTimers.set(
         key,
-        setTimeout(() => void tick(), (probe.periodSeconds ?? 10) * 1000),
+        setTimeout(
+          () => void tick(),
+          nextProbeDelayMs((probe.periodSeconds ?? 10) * 1000, attempts, everSucceeded),
+        ),
       );
     };
     this.probeTimers.set(

@@ -22,6 +22,11 @@ export async function createSandbox(name: string, resolvConf: string, hosts: str
   await writeFile(`/etc/netns/${name}/hosts`, hosts);
 }
 
+/** Rewrites the sandbox's /etc/hosts once the pod has its address. */
+export async function writeSandboxHosts(name: string, hosts: string): Promise<void> {
+  await writeFile(`/etc/netns/${name}/hosts`, hosts);
+}
+
 export async function deleteSandbox(name: string): Promise<void> {
   if (netnsExists(name)) await ip(['netns', 'delete', name]);
   await rm(`/etc/netns/${name}`, { recursive: true, force: true });

@@ -46,6 +46,18 @@ function tcpProbe(ip: string, port: number, timeoutMs: number): Promise<boolean>
   });
 }
 
+/**
+ * When the next readiness probe runs. Until the first success the probe retries quickly (100 ms,
+ * doubling up to the period): a container nearly always fails its very first probe because it
+ * is still starting, and waiting a whole period for the second would hold back Ready. Failures
+ * before any success change nothing (the container is not ready yet), so this only brings Ready
+ * forward; from the first success on, the probe runs every period, as kubelet's does.
+ */
+export function nextProbeDelayMs(periodMs: number, attempts: number, everSucceeded: boolean): number {
+  if (everSucceeded) return periodMs;
+  return Math.min(periodMs, 50 * 2 ** Math.min(attempts, 20));
+}
+
 /** One probe attempt, from the node as kubelet probes (exec runs inside the pod's namespace). */
 export async function runProbe(
   probe: Probe,

@@ -4,7 +4,6 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { constants } from 'node:os';
 import type { Command } from 'commander';
-import { registerEchoCommand } from '../agent/images/echo.js';
 import { describeError, LabError } from './errors.js';
 import { clusterUp, podNetns } from './cluster.js';
 import { labDown, labUp } from './lifecycle.js';
@@ -269,7 +268,6 @@ async function logs(host: string, component: string | undefined, opts: { name: s
 }
 
 export function registerLabCommands(program: Command): void {
-  registerEchoCommand(program);
   const lab = program
     .command('lab')
     .description('network-namespace labs: a LAN, node-1…node-N and ext (the lab laptop)')

@@ -11,6 +11,7 @@ import { JUMP_RULES, jumpRuleArgs } from './iptables/jumps.js';
 import { isServiceChainName } from './iptables/names.js';
 import {
   activeChains,
+  NFT_STAGE_BUDGET,
   portContext,
   portFragment,
   renderIptables,
@@ -354,6 +355,7 @@ export class ProxySyncEngine {
     trim: boolean,
   ): SyncRender {
     const out = renderIptables(model, {
+      stageBudget: this.o.applier.backend === 'nft' ? NFT_STAGE_BUDGET : undefined,
       ...this.o.render,
       changedServices: changed,
       existingNatChains: existing,

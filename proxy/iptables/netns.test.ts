@@ -300,6 +300,31 @@ describe('kube-proxy rules in a node namespace, exercised with real packets', ()
     expect(Object.keys(res.tally).sort()).toEqual(['pod2', 'pod3']);
   });
 
+  it('a full sync split into several nat transactions writes the same rules', async () => {
+    const applier = new IptablesApplier(exec, 'nft');
+    const before = await applier.save('nat');
+    const restores: string[] = [];
+    const recording: Exec = (file, args, input) => {
+      if (input !== undefined) restores.push(input);
+      return exec(file, args, input);
+    };
+    const staged = new ProxySyncEngine({
+      node,
+      exec,
+      applier: new IptablesApplier(recording, 'nft'),
+      render: { stageBudget: 50 },
+    });
+    loadObjects(staged);
+    staged.setEndpointSlice(slice('web', [PODS[1]?.ip as string, PODS[2]?.ip as string]));
+    expect(await staged.syncNow()).toMatchObject({ ok: true, full: true });
+    await staged.stop();
+    expect((restores.at(-1) ?? '').split('*nat\n').length).toBeGreaterThan(3);
+    const rules = (save: string) =>
+      save.split('\n').filter((l) => l.startsWith('-A ') || l.startsWith(':KUBE'));
+    expect(rules(await applier.save('nat')).sort()).toEqual(rules(before).sort());
+    expect((await tcp('10.96.0.20', 80, 20)).errors).toEqual({});
+  });
+
   it('a KUBE chain deleted by hand is back after the next sync', async () => {
     const svc = serviceChains({ name: 'demo/other:p', protocol: 'TCP' }).svc;
     await sh(['ip', 'netns', 'exec', NODE, 'iptables-nft', '-t', 'nat', '-F', 'KUBE-SERVICES']);

@@ -123,3 +123,71 @@ describe('partial render', () => {
     expect(canonicalRestore(out.text)).toMatchSnapshot();
   });
 });
+
+/**
+ * Applies restore input the way iptables-restore --noflush does, per transaction: a chain line
+ * creates or flushes, -A appends (its chain and any KUBE- jump target must exist), -X deletes.
+ * Returns the chains after every transaction, so tests can check each intermediate state.
+ */
+function applyRestore(text: string, state = new Map<string, string[]>()): Map<string, string[]>[] {
+  const states: Map<string, string[]>[] = [];
+  let table = '';
+  let next = new Map(state);
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) {
+      table = line.slice(1);
+      next = new Map([...(states.at(-1) ?? state)].map(([k, v]) => [k, [...v]]));
+    } else if (line.startsWith(':')) {
+      next.set(`${table}/${line.slice(1, line.indexOf(' '))}`, []);
+    } else if (line.startsWith('-A ')) {
+      const [, chain] = line.split(' ');
+      const target = / -j (KUBE-\S+)/.exec(line)?.[1];
+      const rules = next.get(`${table}/${chain}`);
+      if (!rules) throw new Error(`no chain for ${line}`);
+      if (target && !next.has(`${table}/${target}`)) throw new Error(`no target for ${line}`);
+      rules.push(line);
+    } else if (line.startsWith('-X ')) {
+      next.delete(`${table}/${line.slice(3)}`);
+    } else if (line === 'COMMIT') {
+      states.push(next);
+    }
+  }
+  return states;
+}
+
+describe('staged nat transactions (iptables-nft-restore cost bound)', () => {
+  const stale = ['KUBE-SVC-AAAAAAAAAAAAAAAA', 'KUBE-SEP-BBBBBBBBBBBBBBBB'];
+  const initial = new Map<string, string[]>([
+    ['nat/KUBE-SVC-AAAAAAAAAAAAAAAA', ['-A KUBE-SVC-AAAAAAAAAAAAAAAA -j KUBE-SEP-BBBBBBBBBBBBBBBB']],
+    ['nat/KUBE-SEP-BBBBBBBBBBBBBBBB', []],
+    ['nat/KUBE-SERVICES', ['-A KUBE-SERVICES -d 10.96.9.9/32 -j KUBE-SVC-AAAAAAAAAAAAAAAA']],
+  ]);
+  const plain = render('features.yaml', labNode, { existingNatChains: stale });
+  const staged = render('features.yaml', labNode, { existingNatChains: stale, stageBudget: 100 });
+
+  it('splits a large nat table into several transactions', () => {
+    expect(plain.text.split('\nCOMMIT\n')).toHaveLength(3);
+    expect(staged.text.split('\nCOMMIT\n').length).toBeGreaterThan(4);
+    expect(render('features.yaml', labNode, { existingNatChains: stale, stageBudget: 1e12 }).text).toBe(
+      plain.text,
+    );
+  });
+
+  it('ends in exactly the rules of the single transaction, valid at every step', () => {
+    const after = applyRestore(plain.text, initial);
+    const steps = applyRestore(staged.text, initial);
+    expect(steps.at(-1)).toEqual(after.at(-1));
+    expect(after.at(-1)?.has('nat/KUBE-SVC-AAAAAAAAAAAAAAAA')).toBe(false);
+  });
+
+  it('never shows a chain half-written', () => {
+    const final = applyRestore(plain.text, initial).at(-1) as Map<string, string[]>;
+    for (const state of applyRestore(staged.text, initial)) {
+      for (const [chain, rules] of state) {
+        const before = initial.get(chain);
+        const ok = JSON.stringify(rules) === JSON.stringify(final.get(chain));
+        expect(ok || JSON.stringify(rules) === JSON.stringify(before ?? [])).toBe(true);
+      }
+    }
+  });
+});

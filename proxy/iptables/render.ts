@@ -18,6 +18,11 @@ export interface IptablesRenderOptions {
   changedServices?: ReadonlySet<string>;
   /** nat chains present in the kernel now; our stale service chains among them are deleted. */
   existingNatChains?: Iterable<string>;
+  /**
+   * Split the nat table into several transactions when one would cost iptables-nft-restore
+   * more than this many chain-name list steps (see Stager). Undefined: one transaction.
+   */
+  stageBudget?: number;
   /** Endpoint count above which per-endpoint comments are dropped (kube-proxy: 1000). */
   largeClusterThreshold?: number;
   /**
@@ -63,6 +68,12 @@ export interface IptablesRender {
   largeClusterMode: boolean;
 }
 
+/**
+ * Stage budget for iptables-nft-restore: about 10 million list steps keeps clusters up to some
+ * 150 services × 10 endpoints in one transaction and bounds each transaction of larger ones.
+ */
+export const NFT_STAGE_BUDGET = 10_000_000;
+
 export const DEFAULT_MASQUERADE_MARK = '0x4000';
 const LARGE_CLUSTER_THRESHOLD = 1000;
 const LOCALHOST_NP_COUNTER = 'localhost_nps_accepted_pkts';
@@ -79,6 +90,48 @@ class Sink {
   append(text: string, count: number): void {
     this.count += count;
     this.text += text;
+  }
+}
+
+/**
+ * Groups service-port fragments into nat transactions of bounded cost for iptables-nft-restore.
+ *
+ * iptables-nft-restore 1.8.9 records every chain name a transaction mentions (each rule's chain
+ * and jump target) in a sorted linked list, inserting by walking it from the start; the list is
+ * reset at each COMMIT. One transaction thus costs about (lines × chains) steps: a full sync of
+ * 10k services × 10 endpoints (430k lines, 110k chains) would spend tens of minutes of CPU in
+ * that walk. Each port's chains only jump to each other and to KUBE-MARK-MASQ, so ports can go
+ * in separate transactions, each holding whole chains (a chain line and all its rules), so no
+ * chain is ever seen half-written; the dispatch chains and stale-chain deletions come last.
+ */
+class Stager {
+  private done = '';
+  private chains = '';
+  private rules = '';
+  private lines = 0;
+  private names = 0;
+
+  constructor(readonly budget: number) {}
+
+  add(f: PortFragment): void {
+    if (this.budget === Number.POSITIVE_INFINITY) return;
+    this.chains += f.chains;
+    this.rules += f.rules;
+    this.lines += f.chainCount + f.ruleCount;
+    this.names += f.chainCount;
+    if (this.lines * this.names > this.budget) this.flush();
+  }
+
+  private flush(): void {
+    if (this.lines > 0) this.done += '*nat\n' + this.chains + this.rules + 'COMMIT\n';
+    this.chains = this.rules = '';
+    this.lines = this.names = 0;
+  }
+
+  /** The completed transactions. */
+  finish(): string {
+    this.flush();
+    return this.done;
   }
 }
 
@@ -102,7 +155,9 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
   const filterRules = new Sink();
   const natChainsOut = new Sink();
   const natRulesOut = new Sink();
-  const natTopRules = new Sink();
+  const natFixedRules = new Sink();
+  const natDispatchRules = new Sink();
+  const stager = new Stager(opts.stageBudget ?? Number.POSITIVE_INFINITY);
   // A partial sync leaves unchanged services' chains out but still counts them for metrics.
   let skippedChains = 0;
   let skippedRules = 0;
@@ -119,14 +174,14 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
   for (const c of ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'])
     natChainsOut.write(chainLine(c));
 
-  natTopRules.write(`-A KUBE-POSTROUTING -m mark ! --mark ${mark}/${mark} -j RETURN`);
-  natTopRules.write(`-A KUBE-POSTROUTING -j MARK --xor-mark ${mark}`);
-  natTopRules.write(
+  natFixedRules.write(`-A KUBE-POSTROUTING -m mark ! --mark ${mark}/${mark} -j RETURN`);
+  natFixedRules.write(`-A KUBE-POSTROUTING -j MARK --xor-mark ${mark}`);
+  natFixedRules.write(
     `-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${opts.randomFully ? ' --random-fully' : ''}`,
   );
-  natTopRules.write(`-A KUBE-MARK-MASQ -j MARK --or-mark ${mark}`);
+  natFixedRules.write(`-A KUBE-MARK-MASQ -j MARK --or-mark ${mark}`);
   const natTopChains = natChainsOut.text;
-  natRulesOut.append(natTopRules.text, natTopRules.count);
+  natRulesOut.append(natFixedRules.text, natFixedRules.count);
 
   if (node.localhostNodePorts) {
     // kube-proxy duplicates kubelet's guard against the route_localnet hole (CVE-2020-8558).
@@ -141,13 +196,14 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
     const partialSkip = opts.changedServices !== undefined && !opts.changedServices.has(sp.service);
     filterRules.append(fragment.filter, fragment.filterCount);
     natRulesOut.append(fragment.natTop, fragment.natTopCount);
-    natTopRules.append(fragment.natTop, fragment.natTopCount);
+    natDispatchRules.append(fragment.natTop, fragment.natTopCount);
     if (partialSkip) {
       skippedChains += fragment.chainCount;
       skippedRules += fragment.ruleCount;
     } else {
       natChainsOut.append(fragment.chains, fragment.chainCount);
       natRulesOut.append(fragment.rules, fragment.ruleCount);
+      stager.add(fragment);
     }
     fragments.push(fragment);
   }
@@ -159,11 +215,14 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
     if (!isServiceChainName(chain) || activeNatChains().has(chain)) continue;
     deletedChains.push(chain);
   }
-  writeDeletions(deletedChains, natChainsOut, natRulesOut);
+  const deletionChains = new Sink();
+  const deletionRules = new Sink();
+  writeDeletions(deletedChains, deletionChains, deletionRules);
+  natChainsOut.append(deletionChains.text, deletionChains.count);
+  natRulesOut.append(deletionRules.text, deletionRules.count);
 
   const lastRule = `-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL${node.localhostNodePorts ? '' : ' ! -d 127.0.0.0/8'} -j KUBE-NODEPORTS`;
   natRulesOut.write(lastRule);
-  natTopRules.write(lastRule);
 
   if (opts.dropInvalid ?? true) {
     filterRules.write(
@@ -178,11 +237,27 @@ export function renderIptables(model: ProxyModel, opts: IptablesRenderOptions = 
   );
 
   const filter = '*filter\n' + filterChains.text + filterRules.text + 'COMMIT\n';
-  const text = filter + '*nat\n' + natChainsOut.text + natRulesOut.text + 'COMMIT\n';
+  const natLines = natChainsOut.count + natRulesOut.count;
+  const nat =
+    natLines * natChainsOut.count <= stager.budget
+      ? '*nat\n' + natChainsOut.text + natRulesOut.text + 'COMMIT\n'
+      : // Helpers first, then the service chains, then the dispatch chains that jump to them and
+        // the deletions of chains nothing refers to any more.
+        '*nat\n:KUBE-POSTROUTING - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n' +
+        natFixedRules.text +
+        'COMMIT\n' +
+        stager.finish() +
+        '*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-NODEPORTS - [0:0]\n' +
+        deletionChains.text +
+        natDispatchRules.text +
+        deletionRules.text +
+        lastRule +
+        '\nCOMMIT\n';
   const deletedLines = deletedChains.length;
   return {
-    text,
-    topLevelText: filter + '*nat\n' + natTopChains + natTopRules.text + 'COMMIT\n',
+    text: filter + nat,
+    topLevelText:
+      filter + '*nat\n' + natTopChains + natFixedRules.text + natDispatchRules.text + lastRule + '\nCOMMIT\n',
     activeNatChains,
     deletedChains,
     ruleCounts: {

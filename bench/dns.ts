@@ -39,6 +39,18 @@ interface Result {
   avgMs: number;
   p99Ms: number;
   lost: number;
+  /** Server CPU time (user + system, all threads) per answered query. */
+  cpuUs: number;
+}
+
+type Run = Omit<Result, 'p99Ms'>;
+
+/** CPU seconds (user + system, every thread) a process has used so far. */
+function cpuSeconds(pid: number, ticksPerSecond: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
 function serviceIP(i: number): string {
@@ -167,13 +179,21 @@ async function dnsperf(port: number, file: string, opts: Options, seconds: numbe
   return stdout;
 }
 
-/** One dnsperf run: QPS, average latency and lost queries. */
-async function throughput(port: number, file: string, opts: Options): Promise<Omit<Result, 'p99Ms'>> {
-  const out = await dnsperf(port, file, opts, opts.duration, false);
+interface Server {
+  port: number;
+  pid: number;
+}
+
+/** One dnsperf run: QPS, average latency, lost queries and the server's CPU per query. */
+async function throughput(server: Server, file: string, opts: Options, ticks: number): Promise<Run> {
+  const cpuBefore = cpuSeconds(server.pid, ticks);
+  const out = await dnsperf(server.port, file, opts, opts.duration, false);
+  const cpu = cpuSeconds(server.pid, ticks) - cpuBefore;
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const avg = Number(/Average Latency \(s\):\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const lost = Number(/Queries lost:\s+(\d+)/.exec(out)?.[1] ?? NaN);
-  return { qps, avgMs: avg * 1000, lost };
+  const completed = Number(/Queries completed:\s+(\d+)/.exec(out)?.[1] ?? NaN);
+  return { qps, avgMs: avg * 1000, lost, cpuUs: (cpu * 1e6) / completed };
 }
 
 /** p99 latency from a shorter verbose run: dnsperf prints one line per query with its latency. */
@@ -197,17 +217,27 @@ function median(xs: number[]): number {
  * Alternates klab and unbound `rounds` times on one query file; each server's row is the run
  * with its median QPS, plus a p99 from a verbose run.
  */
-async function compare(ports: [number, number], file: string, opts: Options): Promise<[Result, Result]> {
-  const runs: Omit<Result, 'p99Ms'>[][] = [[], []];
+async function compare(
+  servers: [Server, Server],
+  file: string,
+  opts: Options,
+  ticks: number,
+): Promise<[Result, Result]> {
+  const runs: Run[][] = [[], []];
   for (let r = 0; r < opts.rounds; r++) {
     for (const i of [0, 1])
-      (runs[i] as Omit<Result, 'p99Ms'>[]).push(await throughput(ports[i] as number, file, opts));
+      (runs[i] as Run[]).push(await throughput(servers[i] as Server, file, opts, ticks));
   }
   const pick = async (i: 0 | 1): Promise<Result> => {
-    const list = runs[i] as Omit<Result, 'p99Ms'>[];
+    const list = runs[i] as Run[];
     const mid = median(list.map((x) => x.qps));
     const row = list.reduce((a, b) => (Math.abs(b.qps - mid) < Math.abs(a.qps - mid) ? b : a));
-    return { ...row, qps: mid, p99Ms: await p99Latency(ports[i] as number, file, opts) };
+    return {
+      ...row,
+      qps: mid,
+      cpuUs: median(list.map((x) => x.cpuUs)),
+      p99Ms: await p99Latency((servers[i] as Server).port, file, opts),
+    };
   };
   return [await pick(0), await pick(1)];
 }
@@ -251,24 +281,15 @@ async function versions(): Promise<string> {
   return `node ${process.versions.node}, unbound ${unboundV}, dnsperf ${dnsperfV}`;
 }
 
-function rssMB(pid: number): number {
-  const pids = [pid];
-  try {
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    if (children) pids.push(...children.split(/\s+/).map(Number));
-  } catch {
-    // The process is gone; its RSS is zero.
-  }
-  let kb = 0;
-  for (const p of pids) {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      kb += Number(m?.[1] ?? 0);
-    } catch {
-      // Exited between listing and reading.
-    }
-  }
-  return kb / 1024;
+/**
+ * A server's memory (one process; its threads share it): RSS, and the anonymous part of it
+ * (heaps, stacks, malloc) without the pages of the executable and libraries.
+ */
+function memoryMB(pid: number): { rss: number; anon: number } {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
+  return { rss: kb('Rss') / 1024, anon: kb('Anonymous') / 1024 };
 }
 
 function stop(proc: ChildProcess | undefined): Promise<void> {
@@ -288,6 +309,7 @@ function stop(proc: ChildProcess | undefined): Promise<void> {
 
 async function main(opts: Options): Promise<void> {
   await ensureTools();
+  const ticks = Number((await run('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
   const loadBefore = loadavg()[0] as number;
   const dir = mkdtempSync(join(tmpdir(), 'klab-dns-bench-'));
   const externals: Record<string, string[]> = {};
@@ -361,12 +383,20 @@ async function main(opts: Options): Promise<void> {
       ['cluster names', clusterFile],
       ['cached external names', externalFile],
     ] as const) {
-      const [k, u] = await compare([klabPort, unboundPort], file, opts);
+      const [k, u] = await compare(
+        [
+          { port: klabPort, pid: klab.pid as number },
+          { port: unboundPort, pid: unbound.pid as number },
+        ],
+        file,
+        opts,
+        ticks,
+      );
       rows.push([label, k, u]);
     }
     const loadAfter = loadavg()[0] as number;
-    const klabRss = rssMB(klab.pid as number);
-    const unboundRss = rssMB(unbound.pid as number);
+    const klabMem = memoryMB(klab.pid as number);
+    const unboundMem = memoryMB(unbound.pid as number);
 
     const f = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
     console.log(
@@ -375,15 +405,27 @@ async function main(opts: Options): Promise<void> {
         `median of ${opts.rounds} alternating runs; loopback, no CPU pinning; ${cpus().length} CPUs, ` +
         `load ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after; ${await versions()}\n`,
     );
-    const header = ['workload', 'server', 'QPS', 'avg ms', 'p99 ms', 'lost', 'QPS ratio'];
+    const header = ['workload', 'server', 'QPS', 'avg ms', 'p99 ms', 'lost', 'CPU µs/query', 'QPS ratio'];
     const table: string[][] = [header];
     for (const [label, k, u] of rows) {
-      table.push([label, 'klab', f(k.qps), f(k.avgMs, 2), f(k.p99Ms, 2), f(k.lost), f(k.qps / u.qps, 2)]);
-      table.push([label, 'unbound', f(u.qps), f(u.avgMs, 2), f(u.p99Ms, 2), f(u.lost), '1.00']);
+      const row = (name: string, r: Result, ratio: string): string[] => [
+        label,
+        name,
+        f(r.qps),
+        f(r.avgMs, 2),
+        f(r.p99Ms, 2),
+        f(r.lost),
+        f(r.cpuUs, 1),
+        ratio,
+      ];
+      table.push(row('klab', k, f(k.qps / u.qps, 2)), row('unbound', u, '1.00'));
     }
     const widths = header.map((_, i) => Math.max(...table.map((r) => (r[i] as string).length)));
     for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
-    console.log(`\nRSS: klab ${f(klabRss, 1)} MB (all processes), unbound ${f(unboundRss, 1)} MB`);
+    console.log(
+      `\nRSS after the runs: klab ${f(klabMem.rss, 1)} MB (anonymous ${f(klabMem.anon, 1)} MB), ` +
+        `unbound ${f(unboundMem.rss, 1)} MB (anonymous ${f(unboundMem.anon, 1)} MB)`,
+    );
     console.log(
       'Anchors: CoreDNS ~33.7k QPS on 2 vCPUs; goal >= 0.8x unbound QPS, RSS <= 100 MB at 10k services.',
     );

@@ -68,6 +68,8 @@ export interface WriteOptions {
   readonly subresource?: string;
   /** Server-side apply already computed managedFields. */
   readonly managedFieldsDone?: boolean;
+  /** `dryRun=All`: validated, defaulted and admitted, then answered without being stored. */
+  readonly dryRun?: boolean;
 }
 
 export interface WriteResult {
@@ -80,6 +82,8 @@ export interface DeleteOptions {
   readonly propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
   readonly gracePeriodSeconds?: number;
   readonly preconditions?: { uid?: string; resourceVersion?: string };
+  /** `dryRun=All`: the answer a deletion would give, with nothing changed. */
+  readonly dryRun?: boolean;
 }
 
 export interface ListQuery {
@@ -154,13 +158,16 @@ export class Registry {
     info: ResourceInfo,
     object: KubeObject,
     old: KubeObject | undefined,
+    dryRun: boolean | undefined,
     write: (admitted: KubeObject) => Promise<T>,
   ): Promise<T> {
     if (!this.admission) return write(object);
     const reservation = this.admission.admit(info, object, old);
     try {
       const result = await write(reservation.object);
-      reservation.commit();
+      // A dry run shows what admission would assign (a ClusterIP, say) but keeps none of it.
+      if (dryRun) reservation.rollback();
+      else reservation.commit();
       return result;
     } catch (err) {
       reservation.rollback();
@@ -336,7 +343,7 @@ export class Registry {
     candidate = initialStatus(info, candidate);
     const { object, warnings } = this.admit(info, candidate, undefined, opts);
     const name = meta.name;
-    return this.reserveAndWrite(info, object, undefined, async (admitted) => {
+    return this.reserveAndWrite(info, object, undefined, opts.dryRun, async (admitted) => {
       const stored = opts.managedFieldsDone
         ? admitted
         : this.schema.recordManagedFields({
@@ -346,6 +353,7 @@ export class Registry {
             manager: opts.fieldManager,
             now,
           });
+      if (opts.dryRun) return { object: stored, created: true, warnings };
       try {
         const sv = await this.store.create(storageKey(info, namespace, name), stored);
         return { object: sv.value as KubeObject, created: true, warnings };
@@ -465,7 +473,7 @@ export class Registry {
     }
     const admitted = this.admit(info, candidate, live, opts);
     const warnings = admitted.warnings;
-    return this.reserveAndWrite(info, admitted.object, live, async (object) => {
+    return this.reserveAndWrite(info, admitted.object, live, opts.dryRun, async (object) => {
       if (specChanged(live, object)) metaOf(object).generation = (liveMeta.generation ?? 1) + 1;
       const now = this.now();
       const stored = opts.managedFieldsDone
@@ -480,6 +488,10 @@ export class Registry {
           });
       const key = storageKey(info, namespace, name);
       if (noChange(live, stored)) return { object: live, created: false, warnings };
+      if (opts.dryRun) {
+        const meta = { ...metaOf(stored), resourceVersion: liveMeta.resourceVersion };
+        return { object: { ...stored, metadata: meta }, created: false, warnings };
+      }
       try {
         if (
           metaOf(stored).deletionTimestamp &&
@@ -541,6 +553,7 @@ export class Registry {
       }
       try {
         const next = this.deletionState(info, live, options);
+        if (options.dryRun) return { object: next ?? live, gone: next === undefined };
         if (next === undefined) {
           const sv = await this.store.delete(key, current.modRevision);
           return { object: sv.value as KubeObject, gone: true };

@@ -43,6 +43,46 @@ describe('object semantics', () => {
     await cluster?.stop();
   });
 
+  it('answers dryRun=All writes as if done and stores nothing (also through kubectl)', async () => {
+    const created = await call('POST', `${CM}?dryRun=All`, { metadata: { name: 'dry' }, data: { a: '1' } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.json.metadata).toMatchObject({ name: 'dry', namespace: 'default', generation: 1 });
+    const meta = (r: { json: Record<string, unknown> }) => r.json.metadata as Record<string, unknown>;
+    expect(meta(created).uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(meta(created).resourceVersion).toBeUndefined();
+    expect(await exists(`${CM}/dry`)).toBe(false);
+    const invalid = await call('POST', `${CM}?dryRun=All`, { metadata: { name: 'Not_Valid' } });
+    expect(invalid.status).toBe(422);
+    expect((await call('POST', `${CM}?dryRun=Some`, { metadata: { name: 'x' } })).status).toBe(400);
+
+    const real = await call('POST', CM, { metadata: { name: 'wet' }, data: { a: '1' } });
+    const patched = await call(
+      'PATCH',
+      `${CM}/wet?dryRun=All`,
+      { data: { a: '2' } },
+      'application/merge-patch+json',
+    );
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.json.data).toEqual({ a: '2' });
+    expect(meta(patched).resourceVersion).toBe(meta(real).resourceVersion);
+    const after = await call('GET', `${CM}/wet`);
+    expect(after.json.data).toEqual({ a: '1' });
+    expect(meta(after).resourceVersion).toBe(meta(real).resourceVersion);
+
+    expect((await call('DELETE', `${CM}/wet?dryRun=All`)).status).toBe(200);
+    expect((await call('DELETE', `${CM}/wet`, { dryRun: ['All'] })).status).toBe(200);
+    expect(await exists(`${CM}/wet`)).toBe(true);
+
+    const manifest = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dry-kubectl\ndata:\n  k: v\n';
+    const applied = await cluster.kubectl(['apply', '--dry-run=server', '-f', '-'], manifest);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('configmap/dry-kubectl created (server dry run)');
+    expect(await exists(`${CM}/dry-kubectl`)).toBe(false);
+    const deleted = await cluster.kubectl(['delete', 'configmap', 'wet', '--dry-run=server']);
+    expect(deleted.exitCode, deleted.stderr).toBe(0);
+    expect(await exists(`${CM}/wet`)).toBe(true);
+  });
+
   it('fills system metadata and names from generateName', async () => {
     const r = await call('POST', CM, { metadata: { generateName: 'gen-', uid: 'mine' }, data: { a: 'b' } });
     expect(r.status).toBe(201);

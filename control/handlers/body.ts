@@ -130,7 +130,15 @@ export function decodeDeleteOptions(
     }
   }
   const pre = (body.preconditions ?? {}) as { uid?: string; resourceVersion?: string };
+  // kubectl delete --dry-run=server sends it here, not in the query.
+  const dry = body.dryRun;
+  if (dry !== undefined && dry !== null) {
+    if (!Array.isArray(dry) || dry.some((v) => v !== 'All')) {
+      throw badRequest(`dryRun: Unsupported value: ${JSON.stringify(dry)}: supported values: "All"`);
+    }
+  }
   return {
+    ...(Array.isArray(dry) && dry.length > 0 ? { dryRun: true } : {}),
     ...(policy
       ? { propagationPolicy: policy as DeleteOptions['propagationPolicy'] }
       : orphan

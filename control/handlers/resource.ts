@@ -107,6 +107,14 @@ function fieldManager(req: FastifyRequest, q: Query): string {
   return ua.split('/')[0]!.slice(0, 128) || 'unknown';
 }
 
+/** `dryRun=All` (kube's only value; repeated parameters arrive as one here) or nothing. */
+function dryRun(q: Query): boolean {
+  if (q.dryRun === undefined || q.dryRun === '') return false;
+  if (q.dryRun !== 'All')
+    throw badRequest(`dryRun: Unsupported value: "${q.dryRun}": supported values: "All"`);
+  return true;
+}
+
 function includeObject(q: Query): IncludeObject {
   const v = q.includeObject ?? 'Metadata';
   if (v !== 'None' && v !== 'Metadata' && v !== 'Object') {
@@ -239,7 +247,7 @@ export async function handleResource(
   const q = req.query as Query;
   const { info } = path;
   const verb = verbOf(req.method, path, q);
-  if (q.dryRun !== undefined && q.dryRun !== '') throw badRequest('dryRun is not supported by this server');
+  const dry = dryRun(q);
   const raw = req.body as Buffer | undefined;
   let body: KubeObject | undefined;
   if (verb === 'create' || verb === 'update')
@@ -269,6 +277,7 @@ export async function handleResource(
     fieldManager: fieldManager(req, q),
     fieldValidation: fieldValidation(q),
     ...(path.subresource ? { subresource: path.subresource } : {}),
+    ...(dry ? { dryRun: true } : {}),
   });
   const respondWrite = (result: WriteResult, createdCode = 201): unknown => {
     warn(reply, result.warnings);
@@ -378,7 +387,7 @@ export async function handleResource(
     case 'patch':
       return respondWrite(await patchResource(ctx, path, req, q, writeOpts()));
     case 'delete': {
-      const options = decodeDeleteOptions(raw, q);
+      const options = { ...decodeDeleteOptions(raw, q), ...(dry ? { dryRun: true } : {}) };
       const { object, gone } = await ctx.registry.delete(info, path.namespace, path.name!, options);
       reply.code(200);
       if (!gone) return object;
@@ -390,7 +399,7 @@ export async function handleResource(
       if (info.namespaced && path.namespace === undefined) {
         throw badRequest('deletecollection needs a namespace in the path');
       }
-      const options = decodeDeleteOptions(raw, q);
+      const options = { ...decodeDeleteOptions(raw, q), ...(dry ? { dryRun: true } : {}) };
       const { labels, fields } = selectors(info, path, q);
       const page = await ctx.registry.list(info, path.namespace, { labels, fields });
       const deleted: KubeObject[] = [];

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
@@ -9,13 +10,30 @@ import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { cniCall, type CniNetwork, type Resident, resultAddress, startResident } from './cni.js';
 import { createSandbox, deleteSandbox, writeSandboxHosts } from './netns.js';
 import { desiredNode, type Machine, microTime, nodeConditions, nodeLease } from './node.js';
-import { containerLaunch, type Pod, restartDelayMs, sandboxName, shouldRestart } from './pod.js';
+import { containerEnv, type EnvResult, type ObjectData, referencedObjects, type Service } from './env.js';
+import {
+  type ContainerSpec,
+  containerLaunch,
+  type Pod,
+  type Probe,
+  restartDelayMs,
+  sandboxName,
+  shouldRestart,
+} from './pod.js';
 import { parseResolvConf, podResolvConfig, renderResolvConf } from './resolv.js';
 import { forEachLimit } from './parallel.js';
 import { nextProbeDelayMs, runProbe } from './probes.js';
+import {
+  initialProberState,
+  probeActive,
+  type ProbeKind,
+  probeOf,
+  probeResult,
+  probeTiming,
+} from './prober.js';
 import { tokenRequest, wantsToken, writeServiceAccountDir } from './serviceaccount.js';
 import { desiredRoutes, syncRoutes } from './routes.js';
-import { isAlive, PodStore, signalGroup, startContainer } from './runtime.js';
+import { adoptedRunning, PodStore, processStartTime, signalGroup, startContainer } from './runtime.js';
 import { type ContainerRuntime, type PodRuntime, podStatus } from './status.js';
 
 export interface AgentOptions {
@@ -40,6 +58,12 @@ export interface AgentOptions {
 /** Pods whose sync (sandbox, CNI ADD, container starts, status) may be under way at once. */
 const POD_SYNC_CONCURRENCY = 8;
 
+const PROBE_KINDS: readonly ProbeKind[] = ['startup', 'liveness', 'readiness'];
+const PROBE_TITLE: Record<ProbeKind, string> = {
+  startup: 'Startup',
+  liveness: 'Liveness',
+  readiness: 'Readiness',
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -74,9 +98,12 @@ export class Agent {
   private readonly terminating = new Set<string>();
   private readonly reported = new Map<string, string>();
   private readonly probeTimers = new Map<string, NodeJS.Timeout>();
+  /** Container pids this process spawned whose exit it has not seen yet. */
+  private readonly children = new Set<number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private pods: Informer<Pod> | undefined;
   private nodes: Informer<KubeObject> | undefined;
+  private services: Informer<KubeObject & Service> | undefined;
   private network: CniNetwork | undefined;
   private resident: Resident | undefined;
   private syncing: Promise<void> | undefined;
@@ -129,13 +156,15 @@ export class Agent {
       onDelete: () => this.routesSoon(),
     }).start();
     const kick = () => this.kick();
+    // Service links are part of a container's environment: no container starts before this syncs.
+    this.services = new Informer<KubeObject & Service>(this.client, '/api/v1/services').start();
     this.pods = new Informer<Pod>(
       this.client,
       '/api/v1/pods',
       { onAdd: kick, onUpdate: kick, onDelete: kick },
       { fieldSelector: `spec.nodeName=${this.o.node}`, log: (line) => this.o.log(line) },
     ).start();
-    await Promise.all([this.pods.synced, this.nodes.synced]);
+    await Promise.all([this.pods.synced, this.nodes.synced, this.services.synced]);
     for (const rt of this.runtimes.values()) {
       for (const c of rt.containers) if (c.pid !== undefined) this.startProbes(rt, c);
     }
@@ -151,7 +180,7 @@ export class Agent {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     for (const t of this.probeTimers.values()) clearTimeout(t);
-    await Promise.all([this.pods?.stop(), this.nodes?.stop()]);
+    await Promise.all([this.pods?.stop(), this.nodes?.stop(), this.services?.stop()]);
     await this.syncing;
     await this.resident?.stop();
     this.client.close();
@@ -279,7 +308,7 @@ export class Agent {
         rt.containers.push(c);
         dirty = true;
       }
-      if (c.pid !== undefined && !isAlive(c.pid)) {
+      if (c.pid !== undefined && !this.running(c)) {
         this.exited(pod, rt, c, 1, 'exit status not observed (adopted across an agent restart)');
         dirty = true;
       }
@@ -296,13 +325,18 @@ export class Agent {
           continue;
         }
       }
-      const launch = containerLaunch(pod, spec, {
-        klabArgv: [process.execPath, process.argv[1] as string],
-        nodeName: this.o.node,
-        hostIP: this.o.nodeIP,
-        podIP: rt.podIP ?? '',
-        ...(saDir === undefined ? {} : { serviceAccountDir: saDir }),
-      });
+      const env = await this.environment(pod, spec, rt.podIP ?? '');
+      const launch =
+        env.kind === 'error'
+          ? { kind: 'error' as const, reason: 'CreateContainerConfigError', message: env.message }
+          : containerLaunch(pod, spec, {
+              klabArgv: [process.execPath, process.argv[1] as string],
+              nodeName: this.o.node,
+              hostIP: this.o.nodeIP,
+              podIP: rt.podIP ?? '',
+              env: env.env,
+              ...(saDir === undefined ? {} : { serviceAccountDir: saDir }),
+            });
       if (launch.kind === 'error') {
         if (c.waiting?.reason !== launch.reason) dirty = true;
         c.waiting = { reason: launch.reason, message: launch.message };
@@ -310,23 +344,31 @@ export class Agent {
       }
       const container = c;
       const runtime = rt;
-      c.pid = await startContainer(
+      const pid = await startContainer(
         pod.spec.hostNetwork ? undefined : rt.netns,
         launch.argv,
         launch.env,
         join(this.store.logDir(uid), `${spec.name}.log`),
         (code, signal) => {
+          this.children.delete(pid);
           this.exited(pod, runtime, container, code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
+          // A terminating pod's state file is about to be removed; saving now would resurrect it.
+          if (this.terminating.has(runtime.uid)) return;
           this.store.save(runtime).then(
             () => this.kick(),
             (e: unknown) => this.o.log('pod state save failed', { pod: runtime.name, error: String(e) }),
           );
         },
       );
+      this.children.add(pid);
+      c.pid = pid;
+      c.pidStartTime = processStartTime(pid);
       c.startedAt = now();
       c.waiting = undefined;
       c.backoffUntil = undefined;
-      c.ready = spec.readinessProbe === undefined;
+      const probing = initialProberState(spec);
+      c.ready = probing.ready;
+      c.started = probing.started;
       this.startProbes(rt, c);
       dirty = true;
       this.o.log('container started', {
@@ -337,6 +379,45 @@ export class Agent {
     }
     if (dirty) await this.store.save(rt);
     await this.report(pod, rt);
+  }
+
+  /** The container's environment, reading the ConfigMaps and Secrets it names from the API. */
+  private async environment(pod: Pod, spec: ContainerSpec, podIP: string): Promise<EnvResult> {
+    const ns = pod.metadata.namespace;
+    const refs = referencedObjects(spec);
+    const fetch = async (plural: 'configmaps' | 'secrets', name: string): Promise<ObjectData> => {
+      try {
+        const o = await this.client.get(`/api/v1/namespaces/${ns}/${plural}/${name}`);
+        const data = (o as { data?: Record<string, string> }).data ?? {};
+        if (plural === 'configmaps') return data;
+        return Object.fromEntries(
+          Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+        );
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return undefined;
+        throw error;
+      }
+    };
+    const configMaps = new Map<string, ObjectData>();
+    const secrets = new Map<string, ObjectData>();
+    for (const name of refs.configMaps) configMaps.set(name, await fetch('configmaps', name));
+    for (const name of refs.secrets) secrets.set(name, await fetch('secrets', name));
+    return containerEnv(pod, spec, {
+      podIP,
+      hostIP: this.o.nodeIP,
+      services: this.services?.list() ?? [],
+      configMap: (name) => configMaps.get(name),
+      secret: (name) => secrets.get(name),
+    });
+  }
+
+  /**
+   * A container this process spawned runs until its exit event; one adopted from a previous
+   * agent is checked in /proc, as its exit is never reported here.
+   */
+  private running(c: ContainerRuntime): boolean {
+    if (c.pid === undefined) return false;
+    return this.children.has(c.pid) || adoptedRunning(c.pid, c.pidStartTime);
   }
 
   private exited(pod: Pod, rt: PodRuntime, c: ContainerRuntime, exitCode: number, message?: string): void {
@@ -352,11 +433,15 @@ export class Agent {
     };
     if (!this.terminating.has(rt.uid) && shouldRestart(pod.spec.restartPolicy, exitCode)) {
       c.restartCount++;
-      c.backoffUntil = Date.now() + restartDelayMs(c.restartCount);
-      c.waiting = {
-        reason: 'CrashLoopBackOff',
-        message: `back-off restarting failed container ${c.name} in pod ${pod.metadata.name}`,
-      };
+      const delay = restartDelayMs(c.restartCount);
+      c.backoffUntil = Date.now() + delay;
+      c.waiting =
+        delay > 0
+          ? {
+              reason: 'CrashLoopBackOff',
+              message: `back-off ${delay / 1000}s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+            }
+          : undefined;
     }
   }
 
@@ -457,46 +542,134 @@ export class Agent {
     }
   }
 
+  /**
+   * The container's startup, liveness and readiness probes, each on its own schedule (the
+   * initial delay counts from the container's start, also for an adopted one) and all folded
+   * into one prober state.
+   */
   private startProbes(rt: PodRuntime, c: ContainerRuntime): void {
     const pod = this.pods?.list().find((p) => p.metadata.uid === rt.uid);
     const spec = pod?.spec.containers?.find((x) => x.name === c.name);
-    const probe = spec?.readinessProbe;
-    const key = `${rt.uid}/${c.name}`;
-    clearTimeout(this.probeTimers.get(key));
-    if (!spec || !probe || c.pid === undefined) return;
-    let successes = 0;
-    let failures = 0;
-    let everSucceeded = false;
-    let attempts = 0;
+    this.stopProbes(rt.uid, c.name);
+    if (!pod || !spec || c.pid === undefined) return;
     const pid = c.pid;
-    const tick = async () => {
-      if (this.stopped || c.pid !== pid) return;
-      const ok = await runProbe(probe, spec, rt.podIP ?? '', rt.netns).catch(() => false);
-      attempts++;
-      if (ok) {
-        everSucceeded = true;
-        successes++;
-        failures = 0;
-      } else {
-        failures++;
-        successes = 0;
-      }
-      const before = c.ready;
-      if (ok && successes >= (probe.successThreshold ?? 1)) c.ready = true;
-      if (!ok && failures >= (probe.failureThreshold ?? 3)) c.ready = false;
-      if (c.ready !== before) this.kick();
+    let state = initialProberState(spec, { started: c.started, ready: c.ready });
+    let readinessAttempts = 0;
+    let readinessSucceeded = c.ready;
+    const sinceStart = c.startedAt ? Date.now() - Date.parse(c.startedAt) : 0;
+    const schedule = (kind: ProbeKind, ms: number) => {
+      const key = `${rt.uid}/${c.name}/${kind}`;
+      clearTimeout(this.probeTimers.get(key));
       this.probeTimers.set(
         key,
-        setTimeout(
-          () => void tick(),
-          nextProbeDelayMs((probe.periodSeconds ?? 10) * 1000, attempts, everSucceeded),
-        ),
+        setTimeout(() => void tick(kind), ms),
       );
     };
-    this.probeTimers.set(
-      key,
-      setTimeout(() => void tick(), (probe.initialDelaySeconds ?? 0) * 1000),
-    );
+    const tick = async (kind: ProbeKind) => {
+      const probe = probeOf(spec, kind) as Probe;
+      const t = probeTiming(probe);
+      if (this.stopped || c.pid !== pid || this.terminating.has(rt.uid)) return;
+      if (!probeActive(spec, state, kind)) {
+        schedule(kind, t.periodMs);
+        return;
+      }
+      const netns = pod.spec.hostNetwork ? undefined : rt.netns;
+      const r = await runProbe(probe, spec, rt.podIP ?? '', netns).catch((e: unknown) => ({
+        ok: false,
+        message: String(e),
+      }));
+      if (this.stopped || c.pid !== pid || this.terminating.has(rt.uid)) return;
+      // Readiness retries quickly until its first success; those extra misses are no news.
+      const quiet = kind === 'readiness' && !readinessSucceeded;
+      if (!r.ok && !quiet)
+        this.event(rt, 'Warning', 'Unhealthy', `${PROBE_TITLE[kind]} probe failed: ${r.message}`);
+      if (kind === 'readiness') {
+        readinessAttempts++;
+        readinessSucceeded ||= r.ok;
+      }
+      const step = probeResult(spec, state, kind, r.ok);
+      state = step.state;
+      c.started = state.started;
+      c.ready = state.ready;
+      if (step.action.kind === 'kill') {
+        this.killContainer(pod, rt, c, probe, step.action.probe);
+        return;
+      }
+      if (step.action.kind === 'started') {
+        // The gate opened: the other probes start now rather than a period later.
+        for (const k of ['liveness', 'readiness'] as const) if (probeOf(spec, k)) schedule(k, 0);
+      }
+      if (step.action.kind !== 'none') {
+        // Kept in the state file: a restarted agent keeps what the probes found until probed again.
+        this.store.save(rt).then(
+          () => this.kick(),
+          (e: unknown) => this.o.log('pod state save failed', { pod: rt.name, error: String(e) }),
+        );
+      }
+      schedule(
+        kind,
+        kind === 'readiness'
+          ? nextProbeDelayMs(t.periodMs, readinessAttempts, readinessSucceeded)
+          : t.periodMs,
+      );
+    };
+    for (const kind of PROBE_KINDS) {
+      const probe = probeOf(spec, kind);
+      if (probe) schedule(kind, Math.max(0, probeTiming(probe).initialDelayMs - sinceStart));
+    }
+  }
+
+  private stopProbes(uid: string, container: string): void {
+    for (const kind of PROBE_KINDS) {
+      const key = `${uid}/${container}/${kind}`;
+      clearTimeout(this.probeTimers.get(key));
+      this.probeTimers.delete(key);
+    }
+  }
+
+  /** kubelet's kill on a failed liveness or startup probe: SIGTERM, the grace period, SIGKILL. */
+  private killContainer(
+    pod: Pod,
+    rt: PodRuntime,
+    c: ContainerRuntime,
+    probe: Probe,
+    kind: 'liveness' | 'startup',
+  ): void {
+    const pid = c.pid;
+    if (pid === undefined) return;
+    this.stopProbes(rt.uid, c.name);
+    c.ready = false;
+    this.event(rt, 'Normal', 'Killing', `Container ${c.name} failed ${kind} probe, will be restarted`);
+    this.o.log('killing container', { pod: `${rt.namespace}/${rt.name}`, container: c.name, probe: kind });
+    const grace = probe.terminationGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    signalGroup(pid, 'SIGTERM');
+    setTimeout(() => {
+      if (c.pid === pid) signalGroup(pid, 'SIGKILL');
+    }, grace * 1000).unref();
+    this.kick();
+  }
+
+  /** A core/v1 Event about the pod, as kubelet records them; losing one is only logged. */
+  private event(rt: PodRuntime, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const at = now();
+    const event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${rt.name}.${randomBytes(8).toString('hex')}`, namespace: rt.namespace },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: rt.namespace, name: rt.name, uid: rt.uid },
+      reason,
+      message,
+      type,
+      source: { component: 'kubelet', host: this.o.node },
+      reportingComponent: 'kubelet',
+      reportingInstance: this.o.node,
+      firstTimestamp: at,
+      lastTimestamp: at,
+      count: 1,
+    };
+    this.client
+      .create(`/api/v1/namespaces/${rt.namespace}/events`, event)
+      .catch((e: unknown) => this.o.log('event not recorded', { reason, error: String(e) }));
   }
 
   /** Graceful stop: SIGTERM, the grace period, SIGKILL; then the sandbox; then the API object. */
@@ -507,12 +680,13 @@ export class Agent {
       pod?.metadata.deletionGracePeriodSeconds ?? (pod ? (pod.spec.terminationGracePeriodSeconds ?? 30) : 0);
     void (async () => {
       const running = rt.containers.filter((c) => c.pid !== undefined);
-      for (const c of running) signalGroup(c.pid as number, 'SIGTERM');
+      const groups = running.map((c) => c.pid as number);
+      for (const g of groups) signalGroup(g, 'SIGTERM');
       const deadline = Date.now() + grace * 1000;
-      while (running.some((c) => c.pid !== undefined && isAlive(c.pid)) && Date.now() < deadline)
-        await sleep(100);
-      for (const c of running) if (c.pid !== undefined && isAlive(c.pid)) signalGroup(c.pid, 'SIGKILL');
-      for (const c of rt.containers) clearTimeout(this.probeTimers.get(`${rt.uid}/${c.name}`));
+      while (running.some((c) => this.running(c)) && Date.now() < deadline) await sleep(100);
+      // The whole group: what the container started may outlive its first process.
+      for (const g of groups) signalGroup(g, 'SIGKILL');
+      for (const c of rt.containers) this.stopProbes(rt.uid, c.name);
       await this.teardown(rt);
       if (pod) await this.forget(pod);
       this.o.log('pod terminated', { pod: `${rt.namespace}/${rt.name}`, graceSeconds: grace });

@@ -35,16 +35,11 @@ describe('containerLaunch', () => {
     });
   });
 
-  it('runs host images from command and args, with explicit env winning', () => {
+  it('runs host images from command and args, with the resolved env winning and $(VAR) expanded', () => {
     const p = pod('host');
-    const c = {
-      ...p.spec.containers![0]!,
-      command: ['/bin/sleep'],
-      args: ['60'],
-      env: [{ name: 'POD_NAME', value: 'x' }],
-    };
-    const launch = containerLaunch(p, c, ctx);
-    expect(launch.kind === 'run' && launch.argv).toEqual(['/bin/sleep', '60']);
+    const c = { ...p.spec.containers![0]!, command: ['/bin/sleep'], args: ['$(SECONDS)', '$$(SECONDS)'] };
+    const launch = containerLaunch(p, c, { ...ctx, env: { POD_NAME: 'x', SECONDS: '60' } });
+    expect(launch.kind === 'run' && launch.argv).toEqual(['/bin/sleep', '60', '$(SECONDS)']);
     expect(launch.kind === 'run' && launch.env.POD_NAME).toBe('x');
   });
 
@@ -98,6 +93,6 @@ describe('pod helpers', () => {
       shouldRestart('OnFailure', 2),
       shouldRestart('Never', 1),
     ]).toEqual([true, false, true, false]);
-    expect([1, 2, 3, 10].map(restartDelayMs)).toEqual([10_000, 20_000, 40_000, 300_000]);
+    expect([1, 2, 3, 4, 11].map(restartDelayMs)).toEqual([0, 10_000, 20_000, 40_000, 300_000]);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../kube/client.js';
 import type { PodDnsSpec } from './resolv.js';
+import { expandArgv } from './env.js';
 
 export interface ContainerPort {
   containerPort?: number;
@@ -17,6 +18,29 @@ export interface Probe {
   timeoutSeconds?: number;
   failureThreshold?: number;
   successThreshold?: number;
+  terminationGracePeriodSeconds?: number;
+}
+
+export interface KeyRef {
+  name: string;
+  key: string;
+  optional?: boolean;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: {
+    fieldRef?: { fieldPath: string };
+    configMapKeyRef?: KeyRef;
+    secretKeyRef?: KeyRef;
+  };
+}
+
+export interface EnvFromSource {
+  prefix?: string;
+  configMapRef?: { name: string; optional?: boolean };
+  secretRef?: { name: string; optional?: boolean };
 }
 
 export interface ContainerSpec {
@@ -24,9 +48,12 @@ export interface ContainerSpec {
   image?: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string }[];
+  env?: EnvVar[];
+  envFrom?: EnvFromSource[];
   ports?: ContainerPort[];
   readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  startupProbe?: Probe;
 }
 
 export interface PodSpec {
@@ -39,6 +66,7 @@ export interface PodSpec {
   dnsConfig?: PodDnsSpec['dnsConfig'];
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
+  enableServiceLinks?: boolean;
 }
 
 export type Pod = KubeObject & {
@@ -66,6 +94,8 @@ export interface LaunchContext {
   readonly podIP: string;
   /** The pod's service-account folder (token, ca.crt, namespace, kubeconfig), when it has one. */
   readonly serviceAccountDir?: string;
+  /** The container's resolved environment (env.ts); it overrides the built-in variables. */
+  readonly env?: Record<string, string>;
 }
 
 export type Launch =
@@ -90,12 +120,18 @@ export function containerLaunch(pod: Pod, container: ContainerSpec, ctx: LaunchC
     HOST_IP: ctx.hostIP,
     HOSTNAME: pod.metadata.name,
   };
-  for (const e of container.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+  Object.assign(env, ctx.env);
   const image = container.image ?? '';
   switch (imageName(image)) {
     case 'klab/echo': {
       const port = container.ports?.find((p) => (p.protocol ?? 'TCP') === 'TCP')?.containerPort ?? 8080;
-      const argv = [...ctx.klabArgv, 'echo', '--port', String(port), ...(container.args ?? [])];
+      const argv = [
+        ...ctx.klabArgv,
+        'echo',
+        '--port',
+        String(port),
+        ...expandArgv(container.args ?? [], env),
+      ];
       return { kind: 'run', argv, env };
     }
     case 'klab/dns': {
@@ -108,11 +144,18 @@ export function containerLaunch(pod: Pod, container: ContainerSpec, ctx: LaunchC
         };
       }
       const kubeconfig = `${ctx.serviceAccountDir}/kubeconfig`;
-      const argv = [...ctx.klabArgv, 'dns', 'serve', '--kubeconfig', kubeconfig, ...(container.args ?? [])];
+      const argv = [
+        ...ctx.klabArgv,
+        'dns',
+        'serve',
+        '--kubeconfig',
+        kubeconfig,
+        ...expandArgv(container.args ?? [], env),
+      ];
       return { kind: 'run', argv, env };
     }
     case 'host': {
-      const argv = [...(container.command ?? []), ...(container.args ?? [])];
+      const argv = expandArgv([...(container.command ?? []), ...(container.args ?? [])], env);
       if (argv.length === 0) {
         return {
           kind: 'error',
@@ -131,9 +174,13 @@ export function containerLaunch(pod: Pod, container: ContainerSpec, ctx: LaunchC
   }
 }
 
-/** Kubelet's crash back-off: 10 s doubling per restart, capped at five minutes. */
+/**
+ * Kubelet's crash back-off before restart number `restartCount`: the first restart is at once,
+ * then 10 s doubling per restart, capped at five minutes.
+ */
 export function restartDelayMs(restartCount: number): number {
-  return Math.min(10_000 * 2 ** Math.max(0, restartCount - 1), 300_000);
+  if (restartCount <= 1) return 0;
+  return Math.min(10_000 * 2 ** (restartCount - 2), 300_000);
 }
 
 /** Whether a container that exited with `exitCode` is started again under `policy`. */

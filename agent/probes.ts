@@ -15,34 +15,45 @@ export function probePort(container: ContainerSpec, port: number | string | unde
   );
 }
 
-function httpProbe(ip: string, port: number, path: string, timeoutMs: number): Promise<boolean> {
+/** One attempt's outcome; `message` says why it failed, in kubelet's words where it has them. */
+export interface ProbeOutcome {
+  readonly ok: boolean;
+  readonly message: string;
+}
+
+function httpProbe(ip: string, port: number, path: string, timeoutMs: number): Promise<ProbeOutcome> {
+  const url = `http://${ip}:${port}${path}`;
   return new Promise((resolve) => {
     const req = request(
       { host: ip, port, path, timeout: timeoutMs, headers: { 'User-Agent': 'kube-probe/1.32' } },
       (res) => {
         res.resume();
         const code = res.statusCode ?? 0;
-        resolve(code >= 200 && code < 400);
+        const ok = code >= 200 && code < 400;
+        resolve({ ok, message: ok ? '' : `HTTP probe failed with statuscode: ${code}` });
       },
     );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
+    req.on('timeout', () =>
+      req.destroy(new Error(`context deadline exceeded (Client.Timeout exceeded while awaiting headers)`)),
+    );
+    req.on('error', (e) => resolve({ ok: false, message: `Get "${url}": ${e.message}` }));
     req.end();
   });
 }
 
-function tcpProbe(ip: string, port: number, timeoutMs: number): Promise<boolean> {
+function tcpProbe(ip: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {
+  const target = `${ip}:${port}`;
   return new Promise((resolve) => {
     const socket = connect({ host: ip, port, timeout: timeoutMs });
     socket.on('connect', () => {
       socket.destroy();
-      resolve(true);
+      resolve({ ok: true, message: '' });
     });
     socket.on('timeout', () => {
       socket.destroy();
-      resolve(false);
+      resolve({ ok: false, message: `dial tcp ${target}: i/o timeout` });
     });
-    socket.on('error', () => resolve(false));
+    socket.on('error', (e) => resolve({ ok: false, message: `dial tcp ${target}: ${e.message}` }));
   });
 }
 
@@ -63,19 +74,19 @@ export async function runProbe(
   probe: Probe,
   container: ContainerSpec,
   podIP: string,
-  netns: string,
-): Promise<boolean> {
-  const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
+  netns: string | undefined,
+): Promise<ProbeOutcome> {
+  const timeoutMs = Math.max(1, probe.timeoutSeconds ?? 1) * 1000;
   if (probe.httpGet) {
     return httpProbe(podIP, probePort(container, probe.httpGet.port), probe.httpGet.path ?? '/', timeoutMs);
   }
   if (probe.tcpSocket) return tcpProbe(podIP, probePort(container, probe.tcpSocket.port), timeoutMs);
   if (probe.exec?.command?.length) {
-    const r = await execa('ip', ['netns', 'exec', netns, ...probe.exec.command], {
-      reject: false,
-      timeout: timeoutMs,
-    });
-    return r.exitCode === 0;
+    const argv =
+      netns === undefined ? probe.exec.command : ['ip', 'netns', 'exec', netns, ...probe.exec.command];
+    const r = await execa(argv[0] as string, argv.slice(1), { reject: false, timeout: timeoutMs, all: true });
+    if (r.timedOut) return { ok: false, message: `command timed out after ${timeoutMs / 1000}s` };
+    return { ok: r.exitCode === 0, message: String(r.all ?? '').trim() };
   }
   throw new Error(`container "${container.name}": probe has no httpGet, tcpSocket or exec`);
 }

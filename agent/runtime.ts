@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseProcStat } from '../lab/processes.js';
 import type { PodRuntime } from './status.js';
 
 /** Per-pod state files, so a restarted agent adopts its pods instead of restarting them. */
@@ -51,13 +52,30 @@ export class PodStore {
   }
 }
 
-export function isAlive(pid: number): boolean {
+/** The process's start time (/proc/<pid>/stat), which tells a recycled pid from the one we started. */
+export function processStartTime(pid: number): string | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.startTime;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a container process this agent did not spawn (one adopted across a restart) still
+ * runs. Its exit is not reported to us: once it exits it stays a zombie until whatever reaps
+ * orphans on this machine gets to it, so a zombie counts as exited, and a pid that now has
+ * another start time was recycled.
+ */
+export function adoptedRunning(pid: number, startTime: string | undefined): boolean {
+  let stat;
+  try {
+    stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
+  return startTime === undefined || stat.startTime === startTime;
 }
 
 /**

@@ -5,9 +5,13 @@ export interface ContainerRuntime {
   name: string;
   image: string;
   pid?: number;
+  /** /proc start time of `pid`, so a recycled pid is never taken for the container. */
+  pidStartTime?: string;
   startedAt?: string;
   restartCount: number;
   ready: boolean;
+  /** The startup probe passed (or there is none); kept so an adopted container stays started. */
+  started?: boolean;
   waiting?: { reason: string; message?: string };
   lastExit?: { exitCode: number; reason: string; startedAt?: string; finishedAt: string };
   /** Epoch ms before which a crashed container is not started again. */
@@ -89,7 +93,7 @@ export function podStatus(pod: Pod, rt: PodRuntime, hostIP: string, now: string)
       imageID: '',
       containerID: c.pid !== undefined ? `klab://${rt.uid}/${c.name}/${c.pid}` : undefined,
       ready: c.ready && c.pid !== undefined,
-      started: c.pid !== undefined,
+      started: c.pid !== undefined && c.started !== false,
       restartCount: c.restartCount,
       state: containerState(c),
       lastState: c.lastExit && c.pid !== undefined ? { terminated: c.lastExit } : {},

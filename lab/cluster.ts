@@ -36,11 +36,16 @@ export function clusterPaths(lab: string): ClusterPaths {
   };
 }
 
-/** The agent's command line on one lab node. */
-export function agentArgv(lab: string, node: { name: string; ip: string }, controlPlane: boolean): string[] {
+/** The agent's command line on one lab node; tests pass the built `klab.js` they run. */
+export function agentArgv(
+  lab: string,
+  node: { name: string; ip: string },
+  controlPlane: boolean,
+  klabJs = KLAB_JS,
+): string[] {
   const paths = clusterPaths(lab);
   return agentCommand({
-    klabJs: KLAB_JS,
+    klabJs,
     node: node.name,
     nodeIp: node.ip,
     kubeconfig: paths.nodeKubeconfig(node.name),

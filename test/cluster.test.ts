@@ -3,13 +3,19 @@
  * and real kubectl from ext. One lab for the whole file, always taken down.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxName } from '../agent/pod.js';
+import { agentArgv } from '../lab/cluster.js';
+import { netnsProvider } from '../lab/netns/provider.js';
+import { startProcess } from '../lab/processes.js';
+import { readState } from '../lab/state.js';
 import { klab, KLAB_JS } from './support/klab-cli.js';
 import { randomLabName } from './support/lab-name.js';
-import { onLabHost, run } from './support/netns.js';
+import { onLabHost, processAlive, run } from './support/netns.js';
 
 const lab = randomLabName('c');
 const echoYaml = readFileSync(new URL('../examples/echo.yaml', import.meta.url), 'utf8');
@@ -38,14 +44,19 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 type PodList = {
   items: {
-    metadata: { name: string };
+    metadata: { name: string; uid: string };
     spec: { nodeName?: string };
     status: {
       podIP?: string;
       hostIP?: string;
       phase?: string;
       conditions?: { type: string; status: string }[];
-      containerStatuses?: { state: { waiting?: { reason: string; message: string } } }[];
+      containerStatuses?: {
+        restartCount: number;
+        containerID?: string;
+        ready: boolean;
+        state: { waiting?: { reason: string; message: string } };
+      }[];
     };
   }[];
 };
@@ -205,6 +216,90 @@ describe('klab lab up --cluster', () => {
     expect(waiting.message).toContain('nginx:1.27');
     expect((await kubectl(['delete', 'pod', 'bad', '--wait=false'])).exitCode).toBe(0);
   }, 60_000);
+
+  it('kill -9 and restart an agent while its pods serve: no pod restarts, no request fails', async () => {
+    const before = (await json<PodList>(['get', 'pods', '-l', 'app=echo'])).items;
+    const count = (node: string) => before.filter((p) => p.spec.nodeName === node).length;
+    const victim = ['node-2', 'node-3', 'node-1'].sort((a, b) => count(b) - count(a))[0] as string;
+    const served = before.filter((p) => p.spec.nodeName === victim);
+    const caller = before.find((p) => p.spec.nodeName !== victim);
+    if (!caller) throw new Error(`every echo pod runs on ${victim}`);
+    const svc = await json<{ spec: { clusterIP: string } }>(['get', 'service', 'echo']);
+    const urls = [...served.map((p) => `http://${p.status.podIP}:8080/`), `http://${svc.spec.clusterIP}/`];
+    // The caller runs until the test drops a stop file, so it spans the kill, the restart and
+    // the adoption however long the machine's load makes them.
+    const dir = mkdtempSync(join(tmpdir(), 'klab-restart-'));
+    const stop = join(dir, 'stop');
+    const answers: string[] = [];
+    const load = spawn(
+      process.execPath,
+      [
+        KLAB_JS,
+        'lab',
+        'exec',
+        '--name',
+        lab,
+        `pod/default/${caller.metadata.name}`,
+        '--',
+        'sh',
+        '-c',
+        `until [ -e ${stop} ]; do for u in ${urls.join(' ')}; do ` +
+          `curl -s -o /dev/null -w '%{http_code} '"$u"'\\n' --max-time 3 "$u"; done; sleep 0.1; done`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let partial = '';
+    load.stdout.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      answers.push(...lines);
+    });
+    const answered = (n: number) =>
+      until(`${n} answers from the caller`, async () => (answers.length >= n ? true : undefined), 120_000);
+    try {
+      await answered(urls.length);
+      const old = (await readState(lab))?.processes.find((p) => p.host === victim && p.component === 'agent');
+      if (!old) throw new Error(`lab ${lab} has no agent on ${victim}`);
+      process.kill(old.pid, 'SIGKILL');
+      await until('the killed agent to be gone', async () => (processAlive(old.pid) ? undefined : true));
+      const killedAt = answers.length;
+      await answered(killedAt + urls.length);
+      const ip = `192.168.56.${10 + Number(victim.slice('node-'.length))}`;
+      await startProcess(
+        netnsProvider,
+        lab,
+        victim,
+        'agent',
+        agentArgv(lab, { name: victim, ip }, victim === 'node-1', KLAB_JS),
+        { ...(old.healthUrl ? { healthUrl: old.healthUrl } : {}) },
+      );
+      await until(
+        'the restarted agent to be healthy',
+        async () => {
+          const r = await onLabHost(lab, victim, ['curl', '-s', 'http://127.0.0.1:10248/healthz']);
+          return r.stdout === 'ok' ? true : undefined;
+        },
+        120_000,
+      );
+      await answered(answers.length + urls.length * 3);
+    } finally {
+      writeFileSync(stop, '');
+      if (load.exitCode === null) await once(load, 'exit');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(answers.filter((a) => !a.startsWith('200 '))).toEqual([]);
+    const after = (await json<PodList>(['get', 'pods', '-l', 'app=echo'])).items;
+    const view = (list: PodList['items']) =>
+      list
+        .map((p) => ({
+          uid: p.metadata.uid,
+          containerID: p.status.containerStatuses?.[0]?.containerID,
+          restarts: p.status.containerStatuses?.[0]?.restartCount,
+          ready: p.status.containerStatuses?.[0]?.ready,
+        }))
+        .sort((a, b) => a.uid.localeCompare(b.uid));
+    expect(view(after)).toEqual(view(before));
+  }, 400_000);
 
   it('deleting the Deployment removes every pod namespace, veth and address lease', async () => {
     expect((await kubectl(['delete', 'deployment', 'echo', '--wait=false'])).exitCode).toBe(0);

@@ -5,7 +5,8 @@
  * update and get latency with N objects stored, the time to list N Services, watch delivery
  * latency to 100 watchers under 200 writes/s (write sent → event received), and the server's
  * RSS with N Services + N EndpointSlices (right after writing them and 10 s later), with the
- * machine's load average at the start and end of each store's run.
+ * machine's load average at the start and end of each store's run, and the server's CPU time
+ * per write of the watch phase (each fanned out to 100 watchers), which the load does not skew.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -147,6 +148,13 @@ async function startServer(
   };
 }
 
+/** CPU time (user + system) the process has used, in ms: unlike latency, it does not grow with the machine's load. */
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
@@ -256,7 +264,9 @@ async function benchStore(store: string, n: number): Promise<Record<string, stri
     // Right after the writes the heap still holds their garbage; V8 returns it once quiet.
     await new Promise((r) => setTimeout(r, 10_000));
     const rssQuiet = await rssMiB(child.pid!);
+    const cpuBefore = await cpuMs(child.pid!);
     const watch = await watchLatency(t, 100, 200, 10);
+    const cpuPerWrite = (await cpuMs(child.pid!)) - cpuBefore;
     const ms = (xs: number[], p: number) => percentile(xs, p).toFixed(1);
     return {
       store,
@@ -267,6 +277,7 @@ async function benchStore(store: string, n: number): Promise<Record<string, stri
       'list all ms': ms(lists, 50),
       'watch p50/p99 ms': `${ms(watch, 50)} / ${ms(watch, 99)}`,
       'events delivered': `${watch.length}/${100 * 200 * 10}`,
+      'server CPU ms per watched write': (cpuPerWrite / (200 * 10)).toFixed(2),
       'RSS MiB after writes / 10 s later': `${rss.toFixed(0)} / ${rssQuiet.toFixed(0)}`,
       'load start/end': `${loadAtStart} / ${load1()}`,
     };

@@ -77,6 +77,9 @@ export class ProxySyncEngine {
   private readonly portsByService = new Map<string, ServicePort[]>();
   private readonly fragments: FragmentCache = new WeakMap();
   private lastTopLevel: ChainContents = new Map();
+  /** The last model built, and where each of its ports sits in its sorted list. */
+  private lastModel: ProxyModel | undefined;
+  private portIndex = new Map<ServicePort, number>();
   /** Fragment context and complete-rule-set counts of the last successful sync. */
   private lastContext: string | undefined;
   private lastCounts: RuleCounts = { filter: 0, nat: 0, natChains: 0 };
@@ -159,16 +162,45 @@ export class ProxySyncEngine {
   /** The model, rebuilding only the ports of changed services (all of them on a full sync). */
   private model(changed: ReadonlySet<string>, full: boolean): ProxyModel {
     const keys = full ? new Set([...this.services.keys(), ...this.portsByService.keys()]) : changed;
+    const replaced: Array<[ServicePort, ServicePort]> = [];
+    let inPlace = !full && this.lastModel !== undefined;
     for (const key of keys) {
+      const before = this.portsByService.get(key) ?? [];
       const svc = this.services.get(key);
-      if (!svc) {
-        this.portsByService.delete(key);
-        continue;
-      }
       const slices = [...(this.slicesByService.get(key)?.values() ?? [])];
-      this.portsByService.set(key, buildServicePorts(svc, slices, this.o.node));
+      const after = svc ? buildServicePorts(svc, slices, this.o.node) : [];
+      if (svc) this.portsByService.set(key, after);
+      else this.portsByService.delete(key);
+      if (!inPlace) continue;
+      if (!samePorts(before, after)) inPlace = false;
+      else after.forEach((sp, i) => replaced.push([before[i] as ServicePort, sp]));
     }
-    return assembleModel(this.o.node, this.portsByService.values());
+    return (inPlace && this.replacePorts(replaced)) || this.assemble();
+  }
+
+  private assemble(): ProxyModel {
+    const model = assembleModel(this.o.node, this.portsByService.values());
+    this.portIndex = new Map(model.ports.map((sp, i) => [sp, i]));
+    return (this.lastModel = model);
+  }
+
+  /**
+   * When the changed services kept their port names, their new ports take the old ones'
+   * places in the sorted list: no re-sort of every port on an endpoint change.
+   */
+  private replacePorts(replaced: Array<[ServicePort, ServicePort]>): ProxyModel | undefined {
+    const last = this.lastModel as ProxyModel;
+    const ports = last.ports.slice();
+    let totalEndpoints = last.totalEndpoints;
+    for (const [before, after] of replaced) {
+      const i = this.portIndex.get(before);
+      if (i === undefined) return undefined;
+      ports[i] = after;
+      this.portIndex.delete(before);
+      this.portIndex.set(after, i);
+      totalEndpoints += after.endpoints.length - before.endpoints.length;
+    }
+    return (this.lastModel = { node: last.node, ports, totalEndpoints });
   }
 
   private noteServiceChange(key: string): void {
@@ -455,6 +487,12 @@ export class ProxySyncEngine {
     m.noLocalEndpoints.set({ traffic_policy: 'external' }, external);
     for (const t of triggers) if (t <= end) m.networkProgrammingDuration.observe((end - t) / 1000);
   }
+}
+
+function samePorts(a: readonly ServicePort[], b: readonly ServicePort[]): boolean {
+  return (
+    a.length === b.length && a.every((sp, i) => sp.name === b[i]?.name && sp.protocol === b[i]?.protocol)
+  );
 }
 
 /** `-A` lines per table of restore text, counted without splitting it into lines. */

@@ -97,19 +97,25 @@ const median = (xs: number[]): number => {
  * containers and every `ip`, plugin and probe process — which barely depends on how busy the
  * machine is, unlike wall time.
  */
-function labCpuSeconds(dir: string): number {
-  let ticks = 0;
+function labCpuSeconds(dir: string): Map<string, number> {
+  const out = new Map<string, number>();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) continue;
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!argv.some((a) => a.includes(dir))) continue;
+      // `klab <command>`: control, agent (with the pods and every process it ran), proxy,
+      // cni (the resident plugin, with its ip processes), dns (the coredns pods).
+      const klab = argv.findIndex((a) => a.endsWith('klab.js'));
+      const who = klab < 0 ? 'other' : (argv[klab + 1] ?? 'other');
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0);
+      const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0);
+      out.set(who, (out.get(who) ?? 0) + ticks / 100);
     } catch {
       // the process exited meanwhile
     }
   }
-  return ticks / 100;
+  return out;
 }
 
 /** One 0→N scale: the per-pod stage times, then N→0 until every pod object is gone. */
@@ -165,11 +171,15 @@ async function inside(kubeconfig: string): Promise<void> {
     `${'round'.padEnd(6)}${'all created'.padStart(12)}${'scheduled'.padStart(11)}${'Running'.padStart(11)}${'Ready'.padStart(11)}${'→0 gone'.padStart(11)}${'lab CPU'.padStart(11)}${'per pod'.padStart(10)}`,
   );
   const all: Seen[] = [];
+  const split: string[] = [];
   try {
     for (let r = 1; r <= ROUNDS; r++) {
       const cpu0 = labCpuSeconds(dir);
       const { seen, downMs } = await round(client);
-      const cpu = labCpuSeconds(dir) - cpu0;
+      const cpu1 = labCpuSeconds(dir);
+      const by = [...cpu1].map(([k, v]) => [k, v - (cpu0.get(k) ?? 0)] as const);
+      const cpu = by.reduce((t, [, v]) => t + v, 0);
+      split.push(by.map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', '));
       all.push(...seen);
       const last = (k: (typeof STAGES)[number]) => Math.max(...seen.map((x) => x[k] ?? NaN));
       console.log(
@@ -180,6 +190,8 @@ async function inside(kubeconfig: string): Promise<void> {
     await client.delete(`${DEPLOYMENTS}/${NAME}`).catch(() => undefined);
     client.close();
   }
+  console.log('\nlab CPU by klab command, per round:');
+  split.forEach((line, i) => console.log(`  ${i + 1}: ${line}`));
   console.log('\nper pod, median over every round (ms): time in each stage');
   for (let i = 1; i < STAGES.length; i++) {
     const from = STAGES[i - 1] as (typeof STAGES)[number];

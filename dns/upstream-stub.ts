@@ -23,7 +23,8 @@ export interface RunningStub {
   close(): Promise<void>;
 }
 
-export async function startUpstreamStub(zone: StubZone, host = '127.0.0.1'): Promise<RunningStub> {
+/** Listens on `host`:`port` (0: any free port), UDP and TCP on the same port. */
+export async function startUpstreamStub(zone: StubZone, host = '127.0.0.1', port = 0): Promise<RunningStub> {
   const queries = new Map<string, number>();
   const handle = (request: Packet, send: (r: Packet) => Promise<Buffer>): void => {
     const response = Packet.createResponseFromRequest(request);
@@ -68,15 +69,15 @@ export async function startUpstreamStub(zone: StubZone, host = '127.0.0.1'): Pro
     void send(response).catch(() => undefined);
   };
   const udp = new UDPServer(handle);
-  await udp.listen(0, host);
-  const port = udp.address().port;
+  await udp.listen(port, host);
+  const bound = udp.address().port;
   const tcp = new TCPServer(handle);
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
-    tcp.listen(port, host, () => resolve());
+    tcp.listen(bound, host, () => resolve());
   });
   return {
-    port,
+    port: bound,
     queries,
     close: async () => {
       await new Promise<void>((r) => udp.close(() => r()));

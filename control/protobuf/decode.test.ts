@@ -130,6 +130,15 @@ describe('decodeMessage', () => {
       automountServiceAccountToken: false,
     };
     expect(decodeMessage('ServiceAccount', encodeMessage('ServiceAccount', sa))).toEqual(sa);
+    const tokenRequest = {
+      metadata: { name: 'coredns', namespace: 'kube-system' },
+      spec: {
+        audiences: ['https://kubernetes.default.svc.cluster.local'],
+        expirationSeconds: 3600,
+        boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'coredns-1', uid: 'u-1' },
+      },
+    };
+    expect(decodeMessage('TokenRequest', encodeMessage('TokenRequest', tokenRequest))).toEqual(tokenRequest);
   });
 
   it('drops zero plain fields as omitempty does but keeps set pointer fields', () => {

@@ -133,7 +133,7 @@ describe('decodeProtobufObject', () => {
     const err = apiError(envelope('batch/v1', 'Job', Buffer.alloc(0)));
     expect(err.code).toBe(415);
     expect(err.message).toBe(
-      'protobuf request bodies are accepted for v1/Namespace, v1/ConfigMap, v1/Secret, v1/ServiceAccount, v1/Service, v1/Pod, apps/v1/Deployment, apps/v1/ReplicaSet, networking.k8s.io/v1/Ingress, not batch/v1/Job; send JSON instead (kubectl create -f / apply -f)',
+      'protobuf request bodies are accepted for v1/Namespace, v1/ConfigMap, v1/Secret, v1/ServiceAccount, v1/Service, v1/Pod, apps/v1/Deployment, apps/v1/ReplicaSet, networking.k8s.io/v1/Ingress, authentication.k8s.io/v1/TokenRequest, not batch/v1/Job; send JSON instead (kubectl create -f / apply -f)',
     );
     expect(apiError(Buffer.from('k8s\0', 'latin1')).message).toContain(
       'not an envelope without apiVersion and kind',

@@ -321,6 +321,15 @@ const TABLES: Record<string, Record<number, string>> = {
   IngressServiceBackend: { 1: 'name: string', 2: 'port: ServiceBackendPort' },
   ServiceBackendPort: { 1: 'name: string', 2: 'number: int32' },
   TypedLocalObjectReference: { 1: 'apiGroup?: string', 2: 'kind: string', 3: 'name: string' },
+
+  // authentication/v1 (`kubectl create token`)
+  TokenRequest: { ...OBJECT, 2: 'spec: TokenRequestSpec' },
+  TokenRequestSpec: {
+    1: 'audiences: [string]',
+    3: 'boundObjectRef?: BoundObjectReference',
+    4: 'expirationSeconds?: int64',
+  },
+  BoundObjectReference: { 1: 'kind: string', 2: 'apiVersion: string', 3: 'name: string', 4: 'uid: string' },
 };
 
 /** Root message of each `apiVersion/kind` a protobuf body may carry. */
@@ -334,6 +343,7 @@ export const ROOTS: Record<string, string> = {
   'apps/v1/Deployment': 'Deployment',
   'apps/v1/ReplicaSet': 'ReplicaSet',
   'networking.k8s.io/v1/Ingress': 'Ingress',
+  'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
 };
 
 const FIELD = /^(\.\.\.)?([A-Za-z]+)(\?)?: (\[(\w+)\]|\{(\w+)\}|(\w+))$/;

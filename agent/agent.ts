@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { install } from '../cni/install.js';
@@ -20,7 +20,7 @@ import {
   sandboxName,
   shouldRestart,
 } from './pod.js';
-import { parseResolvConf, podResolvConfig, renderResolvConf } from './resolv.js';
+import { parseResolvConf, podResolvConfig, renderResolvConf, withResolvConf } from './resolv.js';
 import { forEachLimit } from './parallel.js';
 import { nextProbeDelayMs, runProbe } from './probes.js';
 import {
@@ -346,7 +346,9 @@ export class Agent {
       const runtime = rt;
       const pid = await startContainer(
         pod.spec.hostNetwork ? undefined : rt.netns,
-        launch.argv,
+        pod.spec.hostNetwork
+          ? withResolvConf(join(this.store.logDir(uid), 'resolv.conf'), launch.argv)
+          : launch.argv,
         launch.env,
         join(this.store.logDir(uid), `${spec.name}.log`),
         (code, signal) => {
@@ -461,6 +463,8 @@ export class Agent {
     await this.store.save(rt);
     if (pod.spec.hostNetwork) {
       rt.podIP = this.o.nodeIP;
+      await mkdir(this.store.logDir(uid), { recursive: true });
+      await writeFile(join(this.store.logDir(uid), 'resolv.conf'), await this.podResolvConf(pod));
     } else {
       const resolv = await this.podResolvConf(pod);
       const hosts = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`;

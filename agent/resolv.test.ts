@@ -1,5 +1,15 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { parseResolvConf, podResolvConfig, renderResolvConf, type NodeDns } from './resolv.js';
+import {
+  parseResolvConf,
+  podResolvConfig,
+  renderResolvConf,
+  withResolvConf,
+  type NodeDns,
+} from './resolv.js';
 
 const node: NodeDns = {
   clusterDNS: ['10.96.0.10'],
@@ -118,5 +128,22 @@ describe('podResolvConfig', () => {
     expect(() => podResolvConfig({ namespace: 'a', dnsPolicy: 'Cluster' }, node)).toThrow(
       /dnsPolicy "Cluster" is not one of ClusterFirst/,
     );
+  });
+});
+
+describe('withResolvConf', () => {
+  it('shows the pod’s resolv.conf to a hostNetwork container and leaves the machine’s alone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klab-resolv-'));
+    try {
+      const file = join(dir, 'resolv.conf');
+      await writeFile(file, 'nameserver 10.96.0.10\n');
+      const [cmd, ...args] = withResolvConf(file, ['cat', '/etc/resolv.conf']);
+      const inside = await execa(cmd as string, args);
+      expect(inside.stdout).toBe('nameserver 10.96.0.10');
+      const outside = await execa('cat', ['/etc/resolv.conf']);
+      expect(outside.stdout).not.toBe('nameserver 10.96.0.10');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -126,3 +126,23 @@ export function renderResolvConf(c: ResolvConfig): string {
     '',
   ].join('\n');
 }
+
+/**
+ * argv run with `file` bind-mounted over /etc/resolv.conf in a private mount namespace: what
+ * `ip netns exec` does for sandboxes, for hostNetwork pods that have none. The shell execs the
+ * command, so the pid stays the container's.
+ */
+export function withResolvConf(file: string, argv: readonly string[]): string[] {
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    'mount --bind "$0" /etc/resolv.conf && exec "$@"',
+    file,
+    ...argv,
+  ];
+}

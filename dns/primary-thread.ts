@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Shareable } from './handler.js';
 import { jsonLog } from './log.js';
 import { objectSource, startDns } from './run.js';
+import { ObjectCache } from './store.js';
 import type {
   FromThread,
   FrontToPrimary,
@@ -26,9 +27,31 @@ function toWire(s: Shareable): SharedWire {
   return { kind: 'forward', key: s.key, entry: { ...s.entry, bytes: new Uint8Array(s.entry.bytes) } };
 }
 
+/**
+ * Like CoreDNS's kubernetes plugin, wait a while for the first sync before serving: queries
+ * arriving meanwhile wait in the socket's buffer instead of getting SERVFAIL, so a replica
+ * restarted behind a ready endpoint does not fail lookups.
+ */
+const SYNC_WAIT_MS = 5_000;
+
+function firstSync(objects: ObjectCache): Promise<void> {
+  if (objects.synced) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, SYNC_WAIT_MS);
+    objects.onChange(() => {
+      if (!objects.synced) return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 try {
   const source = await objectSource(setup.config);
-  const dns = await startDns(setup.config, { udpFd: setup.fd });
+  const objects = new ObjectCache();
+  source(objects, jsonLog);
+  await firstSync(objects);
+  const dns = await startDns(setup.config, { udpFd: setup.fd, objects });
   const family = setup.config.listen.host.includes(':') ? 2 : 1;
   for (const front of setup.fronts) {
     front.on('message', (m: FrontToPrimary) => {
@@ -57,17 +80,19 @@ try {
     });
   }
   let synced = false;
-  dns.objects.onChange(() => {
+  const reportSync = (): void => {
+    if (synced || !objects.synced) return;
+    synced = true;
+    post({ type: 'synced' });
+  };
+  objects.onChange(() => {
     for (const front of setup.fronts) front.postMessage({ type: 'invalidate' } satisfies PrimaryToFront);
-    if (!synced && dns.objects.synced) {
-      synced = true;
-      post({ type: 'synced' });
-    }
+    reportSync();
   });
+  reportSync();
   parent.on('message', (m: ToThread) =>
     post({ type: 'metrics', seq: m.seq, snapshot: dns.metrics.snapshot() }),
   );
-  source(dns.objects, jsonLog);
   post({ type: 'listening' });
 } catch (e) {
   post({ type: 'failed', error: (e as Error).message });

@@ -1,4 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KLAB_JS } from '../test/support/klab-cli.js';
@@ -141,6 +144,66 @@ describe('klab dns serve --kubeconfig', () => {
       expect(await dig(), stderr).toBe('10.96.0.20');
     } finally {
       await stopChild(server);
+    }
+  }, 60_000);
+
+  it('waits up to 5 s for its first sync before answering, so early queries get no SERVFAIL', async () => {
+    // The same credentials, but an API server that never answers: the sync cannot happen.
+    const dir = mkdtempSync(join(tmpdir(), 'klab-dns-nosync-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      readFileSync(cluster.server.kubeconfigPath, 'utf8').replace(
+        /server: \S+/,
+        'server: https://127.0.0.1:9',
+      ),
+    );
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const started = Date.now();
+    const server = spawn(
+      process.execPath,
+      [
+        KLAB_JS,
+        'dns',
+        'serve',
+        '--kubeconfig',
+        kubeconfig,
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--upstream',
+        '127.0.0.1:9',
+        '--ops-host',
+        '127.0.0.1',
+        '--health-port',
+        '0',
+        '--ready-port',
+        '0',
+        '--metrics-port',
+        '0',
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      let answer = '';
+      while (!answer.includes('status:') && Date.now() - started < 20_000) {
+        answer = await promisify(execFile)('dig', [
+          '-p',
+          String(port),
+          '@127.0.0.1',
+          '+tries=1',
+          '+time=10',
+          'web.default.svc.cluster.local',
+        ]).then(
+          (r) => r.stdout,
+          () => '',
+        );
+        if (!answer.includes('status:')) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(answer).toContain('status: SERVFAIL');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4_500);
+    } finally {
+      await stopChild(server);
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -3,7 +3,7 @@
  * socket, fed by an objects file that changes under it, forwarding to a loopback stub.
  */
 import type { ChildProcess } from 'node:child_process';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KLAB_JS } from '../test/support/klab-cli.js';
+import { spawnDnsServe } from '../test/support/dns-serve.js';
 import type { RunningStub } from './upstream-stub.js';
 import { startUpstreamStub } from './upstream-stub.js';
 import { CLASS_IN, Encoder, FLAG, TYPE, nameToWire, walkMessage } from './wire.js';
@@ -31,7 +32,7 @@ spec:
 let dir: string;
 let stub: RunningStub;
 let server: ChildProcess | undefined;
-let stderr = '';
+let stderr = (): string => '';
 let port = 0;
 let ops = { ready: 0, metrics: 0 };
 
@@ -78,7 +79,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
     if (await check()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out waiting for ${what}; server stderr:\n${stderr}`);
+  throw new Error(`timed out waiting for ${what}; server stderr:\n${stderr()}`);
 }
 
 function exited(proc: ChildProcess): Promise<number | null> {
@@ -95,42 +96,19 @@ beforeAll(async () => {
     ttl: 60,
     negativeTtl: 20,
   });
-  server = spawn(
-    process.execPath,
-    [
-      KLAB_JS,
-      'dns',
-      'serve',
-      '--workers',
-      '3',
-      '--listen',
-      '127.0.0.1:0',
-      '--objects',
-      join(dir, 'objects.yaml'),
-      '--upstream',
-      `127.0.0.1:${stub.port}`,
-      '--ops-host',
-      '127.0.0.1',
-      '--health-port',
-      '0',
-      '--ready-port',
-      '0',
-      '--metrics-port',
-      '0',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  server.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  await waitFor('the serving log line', async () => {
-    const line = stderr.split('\n').find((l) => l.includes('"msg":"serving"'));
-    if (!line) return false;
-    const parsed = JSON.parse(line) as { listen: string; ops: { ready: number; metrics: number } };
-    port = Number(parsed.listen.split(':').pop());
-    ops = parsed.ops;
-    return true;
-  });
+  const dns = spawnDnsServe([
+    '--workers',
+    '3',
+    '--listen',
+    '127.0.0.1:0',
+    '--objects',
+    join(dir, 'objects.yaml'),
+    '--upstream',
+    `127.0.0.1:${stub.port}`,
+  ]);
+  server = dns.process;
+  stderr = dns.stderr;
+  ({ port, ops } = await dns.serving);
 }, 60_000);
 
 afterAll(async () => {

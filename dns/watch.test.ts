@@ -1,10 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KLAB_JS } from '../test/support/klab-cli.js';
+import { spawnDnsServe } from '../test/support/dns-serve.js';
 import { stopChild } from '../test/support/control.js';
 import { extensions } from '../control/layers.js';
 import { startTestCluster, type TestCluster } from '../control/testing.js';
@@ -92,42 +92,18 @@ describe('feeding DNS from the API', () => {
 
 describe('klab dns serve --kubeconfig', () => {
   it('answers from the API in its DNS threads', async () => {
-    const server = spawn(
-      process.execPath,
-      [
-        KLAB_JS,
-        'dns',
-        'serve',
-        '--kubeconfig',
-        cluster.server.kubeconfigPath,
-        '--workers',
-        '2',
-        '--listen',
-        '127.0.0.1:0',
-        '--upstream',
-        '127.0.0.1:9',
-        '--ops-host',
-        '127.0.0.1',
-        '--health-port',
-        '0',
-        '--ready-port',
-        '0',
-        '--metrics-port',
-        '0',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    server.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
+    const dns = spawnDnsServe([
+      '--kubeconfig',
+      cluster.server.kubeconfigPath,
+      '--workers',
+      '2',
+      '--listen',
+      '127.0.0.1:0',
+      '--upstream',
+      '127.0.0.1:9',
+    ]);
     try {
-      let port = 0;
-      await until(() => {
-        const line = stderr.split('\n').find((l) => l.includes('"msg":"serving"'));
-        if (line) port = Number((JSON.parse(line) as { listen: string }).listen.split(':').pop());
-        return port > 0;
-      }, 30_000);
+      const { port } = await dns.serving;
       const dig = async (): Promise<string> =>
         (
           await promisify(execFile)('dig', [
@@ -141,9 +117,9 @@ describe('klab dns serve --kubeconfig', () => {
       const deadline = Date.now() + 30_000;
       while ((await dig()) !== '10.96.0.20' && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 200));
-      expect(await dig(), stderr).toBe('10.96.0.20');
+      expect(await dig(), dns.stderr()).toBe('10.96.0.20');
     } finally {
-      await stopChild(server);
+      await stopChild(dns.process);
     }
   }, 60_000);
 
@@ -160,29 +136,14 @@ describe('klab dns serve --kubeconfig', () => {
     );
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const started = Date.now();
-    const server = spawn(
-      process.execPath,
-      [
-        KLAB_JS,
-        'dns',
-        'serve',
-        '--kubeconfig',
-        kubeconfig,
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--upstream',
-        '127.0.0.1:9',
-        '--ops-host',
-        '127.0.0.1',
-        '--health-port',
-        '0',
-        '--ready-port',
-        '0',
-        '--metrics-port',
-        '0',
-      ],
-      { stdio: 'ignore' },
-    );
+    const dns = spawnDnsServe([
+      '--kubeconfig',
+      kubeconfig,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--upstream',
+      '127.0.0.1:9',
+    ]);
     try {
       let answer = '';
       while (!answer.includes('status:') && Date.now() - started < 20_000) {
@@ -202,7 +163,7 @@ describe('klab dns serve --kubeconfig', () => {
       expect(answer).toContain('status: SERVFAIL');
       expect(Date.now() - started).toBeGreaterThanOrEqual(4_500);
     } finally {
-      await stopChild(server);
+      await stopChild(dns.process);
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);

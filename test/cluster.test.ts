@@ -15,6 +15,7 @@ import { startProcess } from '../lab/processes.js';
 import { readState } from '../lab/state.js';
 import { klab, KLAB_JS } from './support/klab-cli.js';
 import { randomLabName } from './support/lab-name.js';
+import { labKubectl } from './support/lab.js';
 import { onLabHost, processAlive, run } from './support/netns.js';
 
 const lab = randomLabName('c');
@@ -22,14 +23,7 @@ const echoYaml = readFileSync(new URL('../examples/echo.yaml', import.meta.url),
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let extEcho: ChildProcess | undefined;
 
-const kubectl = (args: string[], input?: string) =>
-  klab(['lab', 'kubectl', '--name', lab, '--', ...args], { input, timeoutMs: 30_000 });
-
-async function json<T>(args: string[]): Promise<T> {
-  const r = await kubectl([...args, '-o', 'json']);
-  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
+const { kubectl, json } = labKubectl(lab);
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const start = Date.now();

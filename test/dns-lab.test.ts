@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxName } from '../agent/pod.js';
 import { klab, KLAB_JS } from './support/klab-cli.js';
 import { randomLabName } from './support/lab-name.js';
+import { labKubectl } from './support/lab.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { inNetns, processAlive, run, waitFor } from './support/netns.js';
 
@@ -24,19 +25,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'klab-dns-lab-'));
 const upstreamLog = join(scratch, 'upstream.json');
 let upstream: ChildProcess | undefined;
 
-const kubectl = (args: string[], input?: string) =>
-  klab(['lab', 'kubectl', '--name', lab, '--', ...args], { input, timeoutMs: 60_000 });
-
-async function json<T>(args: string[]): Promise<T> {
-  const r = await kubectl([...args, '-o', 'json']);
-  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
-
-async function apply(yaml: string): Promise<void> {
-  const r = await kubectl(['apply', '-f', '-'], yaml);
-  if (r.exitCode !== 0) throw new Error(`kubectl apply: ${r.stderr}`);
-}
+const { kubectl, json, apply } = labKubectl(lab);
 
 interface PodInfo {
   metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string> };

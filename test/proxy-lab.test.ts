@@ -15,6 +15,7 @@ import { isRunning, startProcess } from '../lab/processes.js';
 import { readState } from '../lab/state.js';
 import { klab, KLAB_JS } from './support/klab-cli.js';
 import { randomLabName } from './support/lab-name.js';
+import { labKubectl } from './support/lab.js';
 import { onLabHost, run, waitFor } from './support/netns.js';
 
 const lab = randomLabName('p');
@@ -53,14 +54,7 @@ interface Service {
 
 const services = new Map<string, Service>();
 
-const kubectl = (args: string[], input?: string) =>
-  klab(['lab', 'kubectl', '--name', lab, '--', ...args], { input, timeoutMs: 60_000 });
-
-async function json<T>(args: string[]): Promise<T> {
-  const r = await kubectl([...args, '-o', 'json']);
-  if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
+const { kubectl, json } = labKubectl(lab);
 
 const podExec = (pod: string, argv: string[], timeoutMs = 120_000) =>
   klab(['lab', 'exec', '--name', lab, `pod/default/${pod}`, '--', ...argv], { timeoutMs });

@@ -25,3 +25,23 @@ export async function upTestLab(options: { nodes?: number } = {}): Promise<TestL
   }
   return { name, exec: (host, argv, timeoutMs) => onLabHost(name, host, argv, timeoutMs), down };
 }
+
+/** The real kubectl, run from a cluster lab's `ext` through `klab lab kubectl`. */
+export function labKubectl(lab: string) {
+  const kubectl = (args: readonly string[], input?: string) =>
+    klab(['lab', 'kubectl', '--name', lab, '--', ...args], { input, timeoutMs: 60_000 });
+  return {
+    kubectl,
+    /** `kubectl ARGS -o json`, parsed; throws with kubectl's stderr on failure. */
+    async json<T>(args: readonly string[]): Promise<T> {
+      const r = await kubectl([...args, '-o', 'json']);
+      if (r.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+      return JSON.parse(r.stdout) as T;
+    },
+    /** `kubectl apply -f -` of a YAML stream; throws with kubectl's stderr on failure. */
+    async apply(yaml: string): Promise<void> {
+      const r = await kubectl(['apply', '-f', '-'], yaml);
+      if (r.exitCode !== 0) throw new Error(`kubectl apply: ${r.stderr}`);
+    },
+  };
+}

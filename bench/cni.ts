@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { run } from '../cni/exec.js';
 import { install } from '../cni/install.js';
+import { spawnResident } from '../cni/resident.js';
 
 const { values } = parseArgs({
   options: {
@@ -85,34 +86,6 @@ function processCpuMs(pid: number): number {
 
 const KLAB_JS = fileURLToPath(new URL('../klab.js', import.meta.url));
 
-/** `klab cni serve` inside the node namespace (own sysfs, as the agent runs it); ready when it says so. */
-async function startResident(socket: string): Promise<ChildProcess> {
-  const child = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      NODE,
-      process.execPath,
-      KLAB_JS,
-      'cni',
-      'serve',
-      '--socket',
-      socket,
-      '--exit-with-stdin',
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('listening')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`klab cni serve exited (${code}) before listening`)));
-  });
-  return child;
-}
 /** Wall time of one plugin call, from spawn to exit. */
 function timed(
   exe: string,
@@ -246,7 +219,8 @@ async function main(): Promise<void> {
   await must('ip', 'netns', 'add', NODE);
   let resident: ChildProcess | undefined;
   try {
-    resident = await startResident(socket);
+    // Inside the node namespace with its own sysfs, as the agent runs it.
+    resident = await spawnResident(['ip', 'netns', 'exec', NODE, process.execPath, KLAB_JS], socket);
     const pid = resident.pid as number;
     (plugins[2] as Plugin).resident = () => processCpuMs(pid);
     const floors: [string, number][] = [];

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './exec.js';
 import { install } from './install.js';
+import { spawnResident } from './resident.js';
 import { chainName, vethName } from './names.js';
 import type { Result } from './types.js';
 
@@ -401,26 +402,7 @@ describe('klab-bridge through the resident plugin', () => {
 
   beforeAll(async () => {
     const socket = join(dataDir, 'klab-bridge.sock');
-    resident = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        NODE,
-        process.execPath,
-        KLAB_JS,
-        'cni',
-        'serve',
-        '--socket',
-        socket,
-        '--exit-with-stdin',
-      ],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((resolve, reject) => {
-      resident?.stdout?.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
-      resident?.once('exit', (code) => reject(new Error(`klab cni serve exited (${code})`)));
-    });
+    resident = await spawnResident(['ip', 'netns', 'exec', NODE, process.execPath, KLAB_JS], socket);
     const installed = install(
       {
         binDir: join(dataDir, 'bin'),

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -95,4 +96,22 @@ export async function serveResident(path: string): Promise<Server> {
   }
   chmodSync(path, 0o600);
   return server;
+}
+
+/**
+ * Starts `klab cni serve` through `launch` (the argv that runs klab, e.g. `ip netns exec NODE
+ * node klab.js`) and resolves once it listens. It exits when its stdin closes.
+ */
+export async function spawnResident(launch: readonly string[], socket: string): Promise<ChildProcess> {
+  const [cmd, ...args] = [...launch, 'cni', 'serve', '--socket', socket, '--exit-with-stdin'];
+  const child = spawn(cmd as string, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('listening')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`klab cni serve exited (${code}) before listening`)));
+  });
+  return child;
 }

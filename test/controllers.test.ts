@@ -416,6 +416,19 @@ spec:
     await client.delete(`/api/v1/namespaces/default/pods/${second}`, { gracePeriodSeconds: 0 });
   }, 30_000);
 
+  /** The `web` Service's slice endpoints on one node. */
+  const webEndpointsOn = async (node: string) => {
+    const list = await client.list<KubeObject>(
+      '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices',
+      {
+        labelSelector: 'kubernetes.io/service-name=web',
+      },
+    );
+    return list.items
+      .flatMap((s) => (s.endpoints as { nodeName: string; conditions: { ready: boolean } }[]) ?? [])
+      .filter((e) => e.nodeName === node);
+  };
+
   it('turns a node NotReady when its Lease is not renewed, and its endpoints not ready', async () => {
     // The ReplicaSet may have just replaced the relabelled pod: wait for one that is bound.
     const node = await until('a bound web pod', async () => {
@@ -438,16 +451,7 @@ spec:
       await until(
         'endpoints on that node not ready',
         async () => {
-          const list = await client.list<KubeObject>(
-            '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices',
-            {
-              labelSelector: 'kubernetes.io/service-name=web',
-            },
-          );
-          const eps = list.items.flatMap(
-            (s) => (s.endpoints as { nodeName: string; conditions: { ready: boolean } }[]) ?? [],
-          );
-          const onNode = eps.filter((e) => e.nodeName === node);
+          const onNode = await webEndpointsOn(node);
           return onNode.length > 0 && onNode.every((e) => !e.conditions.ready);
         },
         10_000,
@@ -469,16 +473,7 @@ spec:
       async () => {
         const n = await client.get<KubeObject>(`/api/v1/nodes/${node}`);
         const taints = (n.spec as { taints?: { key: string }[] }).taints ?? [];
-        const list = await client.list<KubeObject>(
-          '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices',
-          {
-            labelSelector: 'kubernetes.io/service-name=web',
-          },
-        );
-        const eps = list.items.flatMap(
-          (s) => (s.endpoints as { nodeName: string; conditions: { ready: boolean } }[]) ?? [],
-        );
-        const onNode = eps.filter((e) => e.nodeName === node);
+        const onNode = await webEndpointsOn(node);
         return taints.length === 0 && onNode.length > 0 && onNode.every((e) => e.conditions.ready)
           ? true
           : undefined;

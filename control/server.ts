@@ -138,13 +138,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const serviceAccounts = findResource('', 'v1', 'serviceaccounts')!;
     const lookup: ObjectLookup = (kind, namespace, name) =>
       registry.find(kind === 'Pod' ? pods : serviceAccounts, namespace, name);
+    // Service-account JWTs are verified first: they are never in the tokens file, and trying the
+    // file first would re-check it on every such request.
     const authenticate = async (header: string | undefined) => {
-      const user = authenticator.authenticate(header);
-      if (user) return user;
       const jwt = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)\s*$/i.exec(header ?? '')?.[1];
-      return jwt === undefined
-        ? undefined
-        : authenticateToken(jwt, serviceAccountKey, Math.floor(Date.now() / 1000), lookup);
+      const account =
+        jwt === undefined
+          ? undefined
+          : await authenticateToken(jwt, serviceAccountKey, Math.floor(Date.now() / 1000), lookup);
+      return account ?? authenticator.authenticate(header);
     };
     let address = `${opts.advertiseAddress}:${opts.port}`;
     const app = buildApp({

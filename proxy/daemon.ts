@@ -1,5 +1,6 @@
 import { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/client.js';
+import { parseGoDuration } from '../kube/duration.js';
 import { Informer } from '../kube/informer.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { ProxierHealth, ProxyHttpServers, ServiceHealthServers } from './health.js';
@@ -26,10 +27,10 @@ export interface DaemonOptions {
 
 /** Parses a Go-style duration ("500ms", "1s", "30s", "2m", "1h"); the error names the option. */
 export function parseDuration(text: string, option: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
-  if (!m) throw new UsageError(`${option}: "${text}" is not a duration like 500ms, 1s, 30s or 1m`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
+  const ms = parseGoDuration(text);
+  if (ms === undefined)
+    throw new UsageError(`${option}: "${text}" is not a duration like 500ms, 1s, 30s or 1m`);
+  return ms;
 }
 
 /** Parses "host:port" for a listener; the error names the option. */

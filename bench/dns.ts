@@ -346,6 +346,8 @@ async function main(opts: Options): Promise<void> {
         `127.0.0.1:${stub.port}`,
         '--workers',
         String(opts.workers),
+        '--lameduck',
+        '0',
         '--ops-host',
         '127.0.0.1',
         '--health-port',

@@ -21,6 +21,7 @@ interface ServeFlags {
   readyPort?: string;
   metricsPort?: string;
   workers?: string;
+  lameduck?: string;
 }
 
 /** The resolv.conf of the network namespace we run in (ip netns exec bind-mounts its own). */
@@ -63,6 +64,10 @@ export function registerDnsCommands(program: Command): void {
     .option('--ready-port <port>', '/ready port (default 8181)')
     .option('--metrics-port <port>', '/metrics port (default 9153)')
     .option('--workers <n>', 'DNS threads sharing the UDP socket (default 1; 2 uses both cores)')
+    .option(
+      '--lameduck <duration>',
+      'keep answering this long after SIGTERM (default 5s, as kubeadm sets it)',
+    )
     .action(async (flags: ServeFlags) => {
       const fromFlags: ConfigInput = {
         listen: flags.listen,
@@ -79,6 +84,7 @@ export function registerDnsCommands(program: Command): void {
         readyPort: flags.readyPort,
         metricsPort: flags.metricsPort,
         workers: flags.workers,
+        lameduck: flags.lameduck,
       };
       const fromFile = flags.config ? loadConfigFile(flags.config) : {};
       const config = resolveConfig([fromFile, fromFlags], readResolvConf);

@@ -26,6 +26,7 @@ describe('configuration', () => {
       readyPort: 8181,
       metricsPort: 9153,
       workers: 1,
+      lameduckMs: 5000,
     });
     expect(c.upstreams).toEqual([
       { host: '10.0.0.2', port: 53 },
@@ -52,6 +53,8 @@ describe('configuration', () => {
     expect(() => resolveConfig([{ ttl: '5000' }], () => '')).toThrow(/ttl must be an integer from 0 to 3600/);
     expect(() => resolveConfig([{ zone: 'bad..zone' }], () => '')).toThrow(/zone: "bad..zone"/);
     expect(() => resolveConfig([{ pods: 'verified' }], () => '')).toThrow(/pods: must be/);
+    expect(() => resolveConfig([{ lameduck: '5' }], () => '')).toThrow(/lameduck must be a duration/);
+    expect(resolveConfig([{ lameduck: '500ms' }], () => '').lameduckMs).toBe(500);
     writeFileSync(file, 'zone: a\nttll: 5\n');
     expect(() => loadConfigFile(file)).toThrow(/unknown key "ttll"/);
   });

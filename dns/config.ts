@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
+import { parseGoDuration } from '../kube/duration.js';
 import type { Upstream } from './forward.js';
 
 // Loaded only for a config file: the yaml package costs about 6 MB.
@@ -26,6 +27,8 @@ export interface DnsConfig {
   readyPort: number;
   metricsPort: number;
   workers: number;
+  /** How long a SIGTERM keeps the server answering before it exits (the health plugin's lameduck). */
+  lameduckMs: number;
   objects?: string;
   kubeconfig?: string;
 }
@@ -44,6 +47,7 @@ export interface ConfigInput {
   readyPort?: number | string;
   metricsPort?: number | string;
   workers?: number | string;
+  lameduck?: string;
   objects?: string;
   kubeconfig?: string;
 }
@@ -57,6 +61,20 @@ function int(v: number | string, what: string, min: number, max: number): number
     throw new Error(`${what} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
   }
   return n;
+}
+
+/**
+ * kubeadm's Corefile sets `health { lameduck 5s }`: after SIGTERM the server keeps answering while
+ * kube-proxy on every node takes the terminating pod out of the kube-dns Service.
+ */
+function lameduck(v: string): number {
+  const ms = parseGoDuration(String(v));
+  if (ms === undefined || ms > 600_000) {
+    throw new Error(
+      `lameduck must be a duration from 0 to 10m such as 5s or 500ms, got ${JSON.stringify(v)}`,
+    );
+  }
+  return ms;
 }
 
 /** Parses `IP`, `IP:port` or `[IPv6]:port`. */
@@ -102,6 +120,7 @@ const KEYS = new Set<keyof ConfigInput>([
   'readyPort',
   'metricsPort',
   'workers',
+  'lameduck',
   'objects',
   'kubeconfig',
 ]);
@@ -172,6 +191,7 @@ export function resolveConfig(layers: ConfigInput[], readResolvConf: () => strin
     readyPort: int(merged.readyPort ?? 8181, 'readyPort', 0, 65535),
     metricsPort: int(merged.metricsPort ?? 9153, 'metricsPort', 0, 65535),
     workers: int(merged.workers ?? 1, 'workers', 1, 64),
+    lameduckMs: lameduck(merged.lameduck ?? '5s'),
     objects: merged.objects,
     kubeconfig: merged.kubeconfig,
   };

@@ -99,6 +99,8 @@ beforeAll(async () => {
   const dns = spawnDnsServe([
     '--workers',
     '3',
+    '--lameduck',
+    '1s',
     '--listen',
     '127.0.0.1:0',
     '--objects',
@@ -168,10 +170,16 @@ describe('klab dns serve --workers 3', () => {
     expect(body).toMatch(/^coredns_cache_hits_total\{[^}]*type="success"\} [1-9]\d*$/m);
   });
 
-  it('stops on SIGTERM', async () => {
+  it('keeps answering through the lameduck period after SIGTERM, then exits', async () => {
     const proc = server as ChildProcess;
+    const signalled = Date.now();
     proc.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const r of await ask('web.default.svc.cluster.local', 20)) expect(r.rcode).toBe(0);
+    expect(proc.exitCode).toBeNull();
     expect(await exited(proc)).toBe(0);
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(1_000);
+    expect(stderr()).toContain('going into lameduck mode');
   });
 });
 

@@ -222,7 +222,10 @@ export async function startThreads(config: DnsConfig, log: Log): Promise<Running
   };
 }
 
-/** `klab dns serve`: runs until SIGTERM/SIGINT. */
+/**
+ * `klab dns serve`: runs until SIGTERM, which it answers through the lameduck period first, or
+ * SIGINT (or a second signal), which stops it at once.
+ */
 export async function runDns(config: DnsConfig, log: Log): Promise<void> {
   const threads = await startThreads(config, log);
   log('info', 'serving', {
@@ -238,6 +241,11 @@ export async function runDns(config: DnsConfig, log: Log): Promise<void> {
     stopping = true;
     void threads.close().finally(() => process.exit(0));
   };
-  process.on('SIGTERM', stop);
+  let lameduck: NodeJS.Timeout | undefined;
+  process.on('SIGTERM', () => {
+    if (lameduck !== undefined || config.lameduckMs === 0) return stop();
+    log('info', 'going into lameduck mode', { lameduckMs: config.lameduckMs });
+    lameduck = setTimeout(stop, config.lameduckMs);
+  });
   process.on('SIGINT', stop);
 }

@@ -191,8 +191,10 @@ export async function stopProcess(lab: string, host: string, component: string):
 }
 
 /**
- * Stops every process of the lab: the recorded ones by pid, then, as a last resort, whatever still
- * runs in the lab's namespaces (those can only be the lab's). Works without state too.
+ * Stops every process of the lab: the recorded ones by pid, then whatever still runs in the lab's
+ * namespaces (those can only be the lab's: pods the agents leave running, as kubelet does, and
+ * strays). Those are killed outright, as powering off a machine would: a graceful SIGTERM would
+ * only wait out their grace, e.g. the DNS server's 5 s lameduck. Works without state too.
  */
 export async function stopProcesses(
   provider: LabProvider,
@@ -202,7 +204,7 @@ export async function stopProcesses(
 ): Promise<number> {
   const stopped = await stopRecords(state?.processes ?? [], graceMs);
   const strays = (await provider.hostPids(lab, state)).filter((pid) => pid !== process.pid);
-  for (const pid of strays) signal(pid, 'SIGTERM');
+  for (const pid of strays) signal(pid, 'SIGKILL');
   const deadline = Date.now() + graceMs;
   let left = strays;
   while (left.length > 0 && Date.now() < deadline) {
@@ -212,7 +214,6 @@ export async function stopProcesses(
       return stat !== undefined && stat.state !== 'Z';
     });
   }
-  for (const pid of left) signal(pid, 'SIGKILL');
   return stopped + strays.length;
 }
 

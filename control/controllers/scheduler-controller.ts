@@ -53,7 +53,10 @@ export function startScheduler(ctx: ControllerContext): { stop(): void } {
     const byNode = new Map<string, SchedPod[]>();
     for (const p of pods.list()) {
       const node = (p.spec as { nodeName?: string } | undefined)?.nodeName ?? assumed.get(keyOf(p));
-      if (node) byNode.set(node, [...(byNode.get(node) ?? []), p as unknown as SchedPod]);
+      if (!node) continue;
+      const onNode = byNode.get(node);
+      if (onNode) onNode.push(p as unknown as SchedPod);
+      else byNode.set(node, [p as unknown as SchedPod]);
     }
     const result = schedule(pod as unknown as SchedPod, nodes.list() as unknown as SchedNode[], byNode);
     const ref = { apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata };

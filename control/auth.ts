@@ -1,8 +1,9 @@
 /**
  * Bearer-token authentication from `DATA_DIR/tokens.json`, and the authorization rules:
- * system:masters may do everything; a node (`system:node:<name>`) reads everything and writes
- * only its own Node, its Lease, Events and the pods bound to it, and asks for the tokens of
- * those pods; an add-on service account with a role (coredns) gets exactly that role; any other
+ * system:masters may do everything; a node (`system:node:<name>`) reads everything but Secrets
+ * and ConfigMaps, of which it reads only those the pods bound to it name (kube-apiserver's Node
+ * authorizer), and writes only its own Node, its Lease, Events and the pods bound to it, and
+ * asks for the tokens of those pods; an add-on service account with a role (coredns) gets exactly that role; any other
  * service account reads everything and writes the status its add-on reports (Ingress and
  * Service), Events and the Leases of its own namespace.
  */
@@ -11,6 +12,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { referencedBy, type PodLike } from './node-graph.js';
 import { ApiError, qualifiedResource } from './status.js';
 import type { ResourceInfo } from './resources.js';
 
@@ -134,33 +136,72 @@ export interface RequestAttributes {
   readonly subresource?: string;
 }
 
-/** The node a pod is bound to: `null` when the pod does not exist, undefined when it is unbound. */
-export type PodNodeLookup = (namespace: string, name: string) => Promise<string | null | undefined>;
+/** What the node rules look up in storage. */
+export interface NodeGraph {
+  /** The node a pod is bound to: `null` when the pod does not exist, undefined when it is unbound. */
+  podNode(namespace: string, name: string): Promise<string | null | undefined>;
+  /** The pods in `namespace` bound to `node`. */
+  podsOnNode(namespace: string, node: string): Promise<readonly PodLike[]>;
+}
+
+/** An authorizer's answer; `reason` is appended to the 403 message, as kube-apiserver does. */
+export interface Decision {
+  readonly allowed: boolean;
+  readonly reason?: string;
+}
+
+const ALLOW: Decision = { allowed: true };
+const DENY: Decision = { allowed: false };
+const decide = (allowed: boolean): Decision => (allowed ? ALLOW : DENY);
 
 const READ_VERBS: readonly Verb[] = ['get', 'list', 'watch'];
 const WRITE_ONE: readonly Verb[] = ['create', 'update', 'patch', 'delete'];
 
-async function nodeAllows(node: string, a: RequestAttributes, podNode: PodNodeLookup): Promise<boolean> {
+/**
+ * The Node authorizer's rule for Secrets and ConfigMaps: get, or list/watch of one object (by a
+ * `metadata.name` field selector, as kubelet's single-object watches ask), of an object a pod
+ * bound to the node names. The reasons are kube-apiserver's.
+ */
+async function nodeReadsObject(
+  node: string,
+  kind: 'secrets' | 'configmaps',
+  a: RequestAttributes,
+  graph: NodeGraph,
+): Promise<Decision> {
+  if (!READ_VERBS.includes(a.verb)) return { allowed: false, reason: 'can only read resources of this type' };
+  if (a.subresource !== undefined) return { allowed: false, reason: 'cannot read subresource' };
+  if (!a.namespace) return { allowed: false, reason: 'can only read namespaced object of this type' };
+  if (!a.name) return { allowed: false, reason: 'No Object name found' };
+  if (referencedBy(await graph.podsOnNode(a.namespace, node), kind, a.name)) return ALLOW;
+  return { allowed: false, reason: `no relationship found between node '${node}' and this object` };
+}
+
+async function nodeAllows(node: string, a: RequestAttributes, graph: NodeGraph): Promise<Decision> {
   const { info } = a;
-  if (READ_VERBS.includes(a.verb)) return true;
-  if (info.group === '' && info.plural === 'nodes') return a.name === node && WRITE_ONE.includes(a.verb);
-  if (info.group === 'coordination.k8s.io' && info.plural === 'leases') {
-    return a.namespace === 'kube-node-lease' && a.name === node && WRITE_ONE.includes(a.verb);
+  if (info.group === '' && (info.plural === 'secrets' || info.plural === 'configmaps')) {
+    return nodeReadsObject(node, info.plural, a, graph);
   }
-  if (info.group === '' && info.plural === 'events') return ['create', 'update', 'patch'].includes(a.verb);
+  if (READ_VERBS.includes(a.verb)) return ALLOW;
+  if (info.group === '' && info.plural === 'nodes')
+    return decide(a.name === node && WRITE_ONE.includes(a.verb));
+  if (info.group === 'coordination.k8s.io' && info.plural === 'leases') {
+    return decide(a.namespace === 'kube-node-lease' && a.name === node && WRITE_ONE.includes(a.verb));
+  }
+  if (info.group === '' && info.plural === 'events')
+    return decide(['create', 'update', 'patch'].includes(a.verb));
   // Which pod's token, and whether that pod is bound here, is the TokenRequest handler's check.
   if (info.group === '' && info.plural === 'serviceaccounts' && a.subresource === 'token') {
-    return a.verb === 'create';
+    return decide(a.verb === 'create');
   }
   if (info.group === '' && info.plural === 'pods' && a.namespace && a.name) {
     const statusWrite = a.subresource === 'status' && (a.verb === 'update' || a.verb === 'patch');
     const deletion = a.subresource === undefined && a.verb === 'delete';
-    if (!statusWrite && !deletion) return false;
-    const bound = await podNode(a.namespace, a.name);
+    if (!statusWrite && !deletion) return DENY;
+    const bound = await graph.podNode(a.namespace, a.name);
     // A pod that does not exist is the registry's 404 to give, as with NodeRestriction.
-    return bound === null || bound === node;
+    return decide(bound === null || bound === node);
   }
-  return false;
+  return DENY;
 }
 
 interface Rule {
@@ -199,30 +240,26 @@ function serviceAccountAllows(namespace: string, a: RequestAttributes): boolean 
   return statusOf && a.subresource === 'status' && (a.verb === 'update' || a.verb === 'patch');
 }
 
-export async function authorize(
-  user: UserInfo,
-  a: RequestAttributes,
-  podNode: PodNodeLookup,
-): Promise<boolean> {
-  if (user.groups.includes('system:masters')) return true;
+export async function authorize(user: UserInfo, a: RequestAttributes, graph: NodeGraph): Promise<Decision> {
+  if (user.groups.includes('system:masters')) return ALLOW;
   const node = /^system:node:(.+)$/.exec(user.name);
-  if (node && user.groups.includes('system:nodes')) return nodeAllows(node[1] as string, a, podNode);
+  if (node && user.groups.includes('system:nodes')) return nodeAllows(node[1] as string, a, graph);
   const role = ADDON_ROLES[user.name];
-  if (role) return ruleAllows(role, a);
+  if (role) return decide(ruleAllows(role, a));
   const sa = /^system:serviceaccount:([^:]+):[^:]+$/.exec(user.name);
-  if (sa) return serviceAccountAllows(sa[1] as string, a);
-  return false;
+  if (sa) return decide(serviceAccountAllows(sa[1] as string, a));
+  return DENY;
 }
 
-/** kube-apiserver's 403 wording. */
-export function forbidden(user: UserInfo, a: RequestAttributes): ApiError {
+/** kube-apiserver's 403 wording, with the authorizer's reason after a colon when it gave one. */
+export function forbidden(user: UserInfo, a: RequestAttributes, reason?: string): ApiError {
   const resource = a.subresource ? `${a.info.plural}/${a.subresource}` : a.info.plural;
   const subject = a.name ? `${qualifiedResource(a.info)} "${a.name}"` : qualifiedResource(a.info);
   const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
   return new ApiError(
     403,
     'Forbidden',
-    `${subject} is forbidden: User "${user.name}" cannot ${a.verb} resource "${resource}" in API group "${a.info.group}" ${scope}`,
+    `${subject} is forbidden: User "${user.name}" cannot ${a.verb} resource "${resource}" in API group "${a.info.group}" ${scope}${reason ? `: ${reason}` : ''}`,
     {
       ...(a.name ? { name: a.name } : {}),
       ...(a.info.group ? { group: a.info.group } : {}),

@@ -127,8 +127,97 @@ describe('API authentication and authorization', () => {
     });
     expect(cm.status).toBe(403);
     expect(cm.json.message).toBe(
-      'configmaps "x" is forbidden: User "system:node:node-1" cannot create resource "configmaps" in API group "" in the namespace "default"',
+      'configmaps "x" is forbidden: User "system:node:node-1" cannot create resource "configmaps" in API group "" in the namespace "default": can only read resources of this type',
     );
+  });
+
+  describe('Secrets and ConfigMaps for a node (the Node authorizer)', () => {
+    const SECRETS = '/api/v1/namespaces/default/secrets';
+    const CONFIGMAPS = '/api/v1/namespaces/default/configmaps';
+    let node2: string;
+
+    beforeAll(async () => {
+      node2 = await ensureToken(cluster.dataDir, nodeUser('node-2'));
+      for (const [path, name] of [
+        [SECRETS, 'db'],
+        [SECRETS, 'other'],
+        [CONFIGMAPS, 'settings'],
+        [CONFIGMAPS, 'files'],
+      ] as const) {
+        const r = await call(admin, 'POST', path, { metadata: { name }, data: {} });
+        expect(r.status, r.text).toBe(201);
+      }
+      const pod = {
+        metadata: { name: 'uses-refs' },
+        spec: {
+          nodeName: 'node-1',
+          containers: [
+            {
+              name: 'c',
+              image: 'klab/echo',
+              env: [
+                { name: 'PW', valueFrom: { secretKeyRef: { name: 'db', key: 'pw' } } },
+                { name: 'NOPE', valueFrom: { secretKeyRef: { name: 'not-yet', key: 'k' } } },
+              ],
+              envFrom: [{ configMapRef: { name: 'settings' } }],
+            },
+          ],
+          volumes: [{ name: 'f', configMap: { name: 'files' } }],
+        },
+      };
+      const r = await call(admin, 'POST', '/api/v1/namespaces/default/pods', pod);
+      expect(r.status, r.text).toBe(201);
+    });
+
+    it('lets a node get what the pods bound to it name', async () => {
+      expect((await call(node1, 'GET', `${SECRETS}/db`)).status).toBe(200);
+      expect((await call(node1, 'GET', `${CONFIGMAPS}/settings`)).status).toBe(200);
+      expect((await call(node1, 'GET', `${CONFIGMAPS}/files`)).status).toBe(200);
+      // Named but not created yet: the node learns that it is missing, as kubelet needs to.
+      expect((await call(node1, 'GET', `${SECRETS}/not-yet`)).status).toBe(404);
+    });
+
+    it('lets a node list and watch one named object, as kubelet does', async () => {
+      const list = await call(node1, 'GET', `${SECRETS}?fieldSelector=metadata.name%3Ddb`);
+      expect(list.status, list.text).toBe(200);
+      expect((list.json.items as { metadata: { name: string } }[]).map((i) => i.metadata.name)).toEqual([
+        'db',
+      ]);
+      const watch = await call(
+        node1,
+        'GET',
+        `${CONFIGMAPS}?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dsettings`,
+      );
+      expect(watch.status).toBe(200);
+    });
+
+    it('refuses objects no pod of the node names, with the reason', async () => {
+      const r = await call(node1, 'GET', `${SECRETS}/other`);
+      expect(r.status).toBe(403);
+      expect(r.json).toMatchObject({
+        reason: 'Forbidden',
+        message:
+          'secrets "other" is forbidden: User "system:node:node-1" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node \'node-1\' and this object',
+        details: { name: 'other', kind: 'secrets' },
+      });
+      expect((await call(node2, 'GET', `${SECRETS}/db`)).status).toBe(403);
+      expect((await call(node2, 'GET', `${CONFIGMAPS}/settings`)).status).toBe(403);
+      const named = await call(node1, 'GET', `${SECRETS}?fieldSelector=metadata.name%3Dother`);
+      expect(named.status).toBe(403);
+      expect(named.json.message).toMatch(/^secrets "other" is forbidden: .* cannot list resource/);
+    });
+
+    it('refuses listing Secrets and ConfigMaps', async () => {
+      const all = await call(node1, 'GET', '/api/v1/secrets');
+      expect(all.status).toBe(403);
+      expect(all.json.message).toBe(
+        'secrets is forbidden: User "system:node:node-1" cannot list resource "secrets" in API group "" at the cluster scope: can only read namespaced object of this type',
+      );
+      const ns = await call(node1, 'GET', SECRETS);
+      expect(ns.status).toBe(403);
+      expect(ns.json.message).toMatch(/in the namespace "default": No Object name found$/);
+      expect((await call(node1, 'GET', `${CONFIGMAPS}?watch=1&timeoutSeconds=1`)).status).toBe(403);
+    });
   });
 
   it("gives coredns's service account list and watch of what DNS reads, nothing else", async () => {

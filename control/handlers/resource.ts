@@ -5,11 +5,11 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseAccept, wantsTable } from '../accept.js';
-import { authorize, forbidden, type UserInfo, type Verb } from '../auth.js';
+import { authorize, forbidden, type NodeGraph, type UserInfo, type Verb } from '../auth.js';
 import type { Extensions, IncludeObject } from '../extensions.js';
 import { metaOf, timestamp, type KubeObject } from '../objects.js';
 import type { FieldValidation, Registry, WriteOptions, WriteResult } from '../registry.js';
-import { apiVersionOf, type ResourceInfo } from '../resources.js';
+import { apiVersionOf, findResource, type ResourceInfo } from '../resources.js';
 import { listPrefix, type ResourcePath } from '../routes.js';
 import { ApiError, badRequest, conflict, invalid, methodNotAllowed, successStatus } from '../status.js';
 import { awaitRevision, serveWatch } from '../watch.js';
@@ -237,6 +237,42 @@ async function bindPod(ctx: ResourceContext, path: ResourcePath, binding: KubeOb
   );
 }
 
+/**
+ * The object a list or watch asks for by an exact `metadata.name` field selector: kube-apiserver's
+ * RequestInfo names it, so authorizers treat such a request as reading that one object.
+ */
+function selectedName(q: Query): string | undefined {
+  let fields: FieldRequirement[];
+  try {
+    fields = parseFieldSelector(q.fieldSelector ?? '');
+  } catch {
+    return undefined;
+  }
+  const name = fields.find((f) => f.field === 'metadata.name' && f.operator === 'Equals')?.value;
+  return name && name !== '.' && name !== '..' && !/[/%]/.test(name) ? name : undefined;
+}
+
+const PODS = findResource('', 'v1', 'pods') as ResourceInfo;
+
+/** The storage look-ups the node authorizer needs; the pods list prefers the watch cache. */
+function nodeGraph(ctx: ResourceContext): NodeGraph {
+  return {
+    podNode: async (namespace, podName) => {
+      const pod = await ctx.registry.find(PODS, namespace, podName);
+      return pod === undefined ? null : (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+    },
+    podsOnNode: async (namespace, node) => {
+      const cached = await cachedList(ctx, PODS, listPrefix(PODS, namespace), {});
+      const page = await ctx.registry.list(PODS, namespace, {
+        labels: [],
+        fields: [{ field: 'spec.nodeName', operator: 'Equals', value: node }],
+        ...(cached ? { cached } : {}),
+      });
+      return page.items;
+    },
+  };
+}
+
 export async function handleResource(
   ctx: ResourceContext,
   user: UserInfo,
@@ -252,7 +288,13 @@ export async function handleResource(
   let body: KubeObject | undefined;
   if (verb === 'create' || verb === 'update')
     body = decodeObject(raw, req.headers['content-type']) as KubeObject;
-  const name = path.name ?? (verb === 'create' ? metaOf(body!).name : undefined);
+  const name =
+    path.name ??
+    (verb === 'create'
+      ? metaOf(body!).name
+      : verb === 'list' || verb === 'watch'
+        ? selectedName(q)
+        : undefined);
   const attrs = {
     verb,
     info,
@@ -260,11 +302,8 @@ export async function handleResource(
     ...(name !== undefined ? { name } : {}),
     ...(path.subresource !== undefined ? { subresource: path.subresource } : {}),
   };
-  const podNode = async (namespace: string, podName: string): Promise<string | null | undefined> => {
-    const pod = await ctx.registry.find(info, namespace, podName);
-    return pod === undefined ? null : (pod.spec as { nodeName?: string } | undefined)?.nodeName;
-  };
-  if (!(await authorize(user, attrs, podNode))) throw forbidden(user, attrs);
+  const decision = await authorize(user, attrs, nodeGraph(ctx));
+  if (!decision.allowed) throw forbidden(user, attrs, decision.reason);
   if (info.namespaced && path.namespace === undefined && !['list', 'watch'].includes(verb)) {
     throw badRequest(`${info.plural} is namespaced: ${verb} needs a namespace in the path`);
   }

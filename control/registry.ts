@@ -5,6 +5,7 @@
  * preconditions; deletion honours finalizers, propagation policies and graceful pod deletion.
  */
 import { type ListResult, type Store, StoreError } from './store/types.js';
+import { dryRunWrites, type StoreWrites } from './dry-run.js';
 import { apiVersionOf, type ResourceInfo } from './resources.js';
 import {
   ApiError,
@@ -146,12 +147,21 @@ export function mapStoreError(err: unknown, info: ResourceInfo, name: string): u
 }
 
 export class Registry {
+  private readonly dryRunStore: StoreWrites;
+
   constructor(
     readonly store: Store,
     private readonly schema: SchemaHooks,
     private readonly now: () => Date,
     private readonly admission?: Admission,
-  ) {}
+  ) {
+    this.dryRunStore = dryRunWrites(store);
+  }
+
+  /** Where a request's writes go: the store, or for a dry run a view that only checks them. */
+  private writes(dryRun: boolean | undefined): StoreWrites {
+    return dryRun ? this.dryRunStore : this.store;
+  }
 
   /** Runs the stateful admission step, if any, around a store write. */
   private async reserveAndWrite<T>(
@@ -353,9 +363,8 @@ export class Registry {
             manager: opts.fieldManager,
             now,
           });
-      if (opts.dryRun) return { object: stored, created: true, warnings };
       try {
-        const sv = await this.store.create(storageKey(info, namespace, name), stored);
+        const sv = await this.writes(opts.dryRun).create(storageKey(info, namespace, name), stored);
         return { object: sv.value as KubeObject, created: true, warnings };
       } catch (err) {
         throw mapStoreError(err, info, name);
@@ -488,20 +497,17 @@ export class Registry {
           });
       const key = storageKey(info, namespace, name);
       if (noChange(live, stored)) return { object: live, created: false, warnings };
-      if (opts.dryRun) {
-        const meta = { ...metaOf(stored), resourceVersion: liveMeta.resourceVersion };
-        return { object: { ...stored, metadata: meta }, created: false, warnings };
-      }
+      const writes = this.writes(opts.dryRun);
       try {
         if (
           metaOf(stored).deletionTimestamp &&
           (metaOf(stored).finalizers ?? []).length === 0 &&
           !deletionBlocked(stored)
         ) {
-          const sv = await this.store.delete(key, liveRevision);
+          const sv = await writes.delete(key, liveRevision);
           return { object: sv.value as KubeObject, created: false, warnings };
         }
-        const sv = await this.store.update(key, stored, liveRevision);
+        const sv = await writes.update(key, stored, liveRevision);
         return { object: sv.value as KubeObject, created: false, warnings };
       } catch (err) {
         throw mapStoreError(err, info, name);
@@ -520,6 +526,7 @@ export class Registry {
     options: DeleteOptions,
   ): Promise<{ object: KubeObject; gone: boolean }> {
     const key = storageKey(info, namespace, name);
+    const writes = this.writes(options.dryRun);
     for (let attempt = 0; ; attempt++) {
       const current = await this.store.get(key);
       if (!current) throw notFound(info, name);
@@ -553,13 +560,12 @@ export class Registry {
       }
       try {
         const next = this.deletionState(info, live, options);
-        if (options.dryRun) return { object: next ?? live, gone: next === undefined };
         if (next === undefined) {
-          const sv = await this.store.delete(key, current.modRevision);
+          const sv = await writes.delete(key, current.modRevision);
           return { object: sv.value as KubeObject, gone: true };
         }
         if (noChange(live, next)) return { object: live, gone: false };
-        const sv = await this.store.update(key, next, current.modRevision);
+        const sv = await writes.update(key, next, current.modRevision);
         return { object: sv.value as KubeObject, gone: false };
       } catch (err) {
         if (err instanceof StoreError && err.code === 'Conflict' && attempt < 5) continue;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApiError } from './status.js';
 import {
   authenticateToken,
+  cachedUidCheck,
   EXTENDED_EXPIRATION_SECONDS,
   ISSUER,
   parseTokenRequest,
@@ -82,6 +83,17 @@ describe('tokens', () => {
     expect(verifyToken('a.b', key, T)).toBeUndefined();
   });
 
+  /** Objects by `Kind/name` → uid, read through a lookup that counts its calls. */
+  const objectsLookup = (objects: Map<string, string>) => {
+    const calls = { n: 0 };
+    const lookup: ObjectLookup = async (kind, _ns, name) => {
+      calls.n += 1;
+      const uid = objects.get(`${kind}/${name}`);
+      return uid === undefined ? undefined : { metadata: { name, uid } };
+    };
+    return { lookup, calls };
+  };
+
   it('authenticates as the service account while the account and the bound pod exist with their uids', async () => {
     const token = signToken(
       tokenClaims('kube-system', sa, { audiences: [ISSUER], expirationSeconds: 3600 }, pod, T),
@@ -91,18 +103,43 @@ describe('tokens', () => {
       ['ServiceAccount/coredns', 'sa-uid'],
       ['Pod/coredns-1', 'pod-uid'],
     ]);
-    const lookup: ObjectLookup = async (kind, _ns, name) => {
-      const uid = objects.get(`${kind}/${name}`);
-      return uid === undefined ? undefined : { metadata: { name, uid } };
-    };
-    expect(await authenticateToken(token, key, T + 1, lookup)).toEqual({
+    const { lookup } = objectsLookup(objects);
+    const exists = cachedUidCheck(lookup, lookup);
+    expect(await authenticateToken(token, key, T + 1, exists)).toEqual({
       name: 'system:serviceaccount:kube-system:coredns',
       groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
     });
     objects.set('Pod/coredns-1', 'recreated');
-    expect(await authenticateToken(token, key, T + 1, lookup)).toBeUndefined();
+    expect(await authenticateToken(token, key, T + 1, exists)).toBeUndefined();
     objects.set('Pod/coredns-1', 'pod-uid');
     objects.delete('ServiceAccount/coredns');
-    expect(await authenticateToken(token, key, T + 1, lookup)).toBeUndefined();
+    expect(await authenticateToken(token, key, T + 1, exists)).toBeUndefined();
+  });
+
+  it('reads storage only when the cache does not show the object with the token’s uid', async () => {
+    const token = signToken(
+      tokenClaims('kube-system', sa, { audiences: [ISSUER], expirationSeconds: 3600 }, pod, T),
+      key,
+    );
+    const cachedObjects = new Map([
+      ['ServiceAccount/coredns', 'sa-uid'],
+      ['Pod/coredns-1', 'pod-uid'],
+    ]);
+    const storedObjects = new Map(cachedObjects);
+    const cache = objectsLookup(cachedObjects);
+    const storage = objectsLookup(storedObjects);
+    const exists = cachedUidCheck(cache.lookup, storage.lookup);
+    for (let i = 0; i < 3; i++) expect(await authenticateToken(token, key, T + 1, exists)).toBeDefined();
+    expect(storage.calls.n).toBe(0);
+    // The cache has not seen the pod yet: storage has it, so the token is accepted.
+    cachedObjects.delete('Pod/coredns-1');
+    expect(await authenticateToken(token, key, T + 1, exists)).toBeDefined();
+    expect(storage.calls.n).toBe(1);
+    // The pod was recreated and the cache still holds the old one: storage decides.
+    cachedObjects.set('Pod/coredns-1', 'old-uid');
+    expect(await authenticateToken(token, key, T + 1, exists)).toBeDefined();
+    storedObjects.delete('Pod/coredns-1');
+    expect(await authenticateToken(token, key, T + 1, exists)).toBeUndefined();
+    expect(storage.calls.n).toBe(3);
   });
 });

@@ -140,15 +140,36 @@ export async function ensureSigningKey(dataDir: string): Promise<Buffer> {
   return key;
 }
 
+export type TokenObjectKind = 'ServiceAccount' | 'Pod';
+
 /** Looks an object up by kind; undefined when absent. */
 export type ObjectLookup = (
-  kind: 'ServiceAccount' | 'Pod',
+  kind: TokenObjectKind,
   namespace: string,
   name: string,
-) => Promise<KubeObject | undefined>;
+) => KubeObject | undefined | Promise<KubeObject | undefined>;
+
+/** Whether the object exists with this uid. */
+export type UidCheck = (
+  kind: TokenObjectKind,
+  namespace: string,
+  name: string,
+  uid: string,
+) => Promise<boolean>;
 
 const uidOf = (obj: KubeObject | undefined): string | undefined =>
   (obj?.metadata as { uid?: string } | undefined)?.uid;
+
+/**
+ * A UidCheck that reads the watch caches and asks storage only when a cache does not show the
+ * object with the token's uid: a cache trails storage by a moment, so only storage may refuse.
+ * A valid token thus costs no storage read; kube-apiserver's token getter likewise reads its
+ * informers' listers first and falls back to a live read.
+ */
+export function cachedUidCheck(cached: ObjectLookup, stored: ObjectLookup): UidCheck {
+  return async (kind, namespace, name, uid) =>
+    uidOf(await cached(kind, namespace, name)) === uid || uidOf(await stored(kind, namespace, name)) === uid;
+}
 
 /**
  * Authenticates a bound token: signature and lifetime, then the ServiceAccount and the bound pod
@@ -158,16 +179,13 @@ export async function authenticateToken(
   token: string,
   key: Buffer,
   now: number,
-  lookup: ObjectLookup,
+  exists: UidCheck,
 ): Promise<UserInfo | undefined> {
   const claims = verifyToken(token, key, now);
   const k8s = claims?.['kubernetes.io'];
   if (!k8s) return undefined;
-  const sa = await lookup('ServiceAccount', k8s.namespace, k8s.serviceaccount.name);
-  if (uidOf(sa) !== k8s.serviceaccount.uid) return undefined;
-  if (k8s.pod) {
-    const pod = await lookup('Pod', k8s.namespace, k8s.pod.name);
-    if (uidOf(pod) !== k8s.pod.uid) return undefined;
-  }
+  if (!(await exists('ServiceAccount', k8s.namespace, k8s.serviceaccount.name, k8s.serviceaccount.uid)))
+    return undefined;
+  if (k8s.pod && !(await exists('Pod', k8s.namespace, k8s.pod.name, k8s.pod.uid))) return undefined;
   return serviceAccountUser(k8s.namespace, k8s.serviceaccount.name);
 }

@@ -12,11 +12,12 @@ import type { Extensions } from './extensions.js';
 import { GarbageCollector } from './gc.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { NamespaceLifecycle } from './namespace-lifecycle.js';
+import type { KubeObject } from './objects.js';
 import { ensurePki } from './pki.js';
 import { Registry } from './registry.js';
 import { RESOURCES, findResource, type ResourceInfo } from './resources.js';
-import { resourcePrefix } from './routes.js';
-import { authenticateToken, ensureSigningKey, type ObjectLookup } from './sa-tokens.js';
+import { resourcePrefix, storageKey } from './routes.js';
+import { authenticateToken, cachedUidCheck, ensureSigningKey, type TokenObjectKind } from './sa-tokens.js';
 import { ApiError } from './status.js';
 import { WatchCache, type Store } from './store/index.js';
 import type { WatchSettings } from './handlers/resource.js';
@@ -136,8 +137,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const serviceAccountKey = await ensureSigningKey(opts.dataDir);
     const pods = findResource('', 'v1', 'pods')!;
     const serviceAccounts = findResource('', 'v1', 'serviceaccounts')!;
-    const lookup: ObjectLookup = (kind, namespace, name) =>
-      registry.find(kind === 'Pod' ? pods : serviceAccounts, namespace, name);
+    const infoOf = (kind: TokenObjectKind) => (kind === 'Pod' ? pods : serviceAccounts);
+    const tokenObjectExists = cachedUidCheck(
+      (kind, namespace, name) => {
+        const cache = cacheOf(infoOf(kind));
+        if (!cache.isReady) return undefined;
+        return cache.get(storageKey(infoOf(kind), namespace, name))?.value as KubeObject | undefined;
+      },
+      (kind, namespace, name) => registry.find(infoOf(kind), namespace, name),
+    );
     // Service-account JWTs are verified first: they are never in the tokens file, and trying the
     // file first would re-check it on every such request.
     const authenticate = async (header: string | undefined) => {
@@ -145,7 +153,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const account =
         jwt === undefined
           ? undefined
-          : await authenticateToken(jwt, serviceAccountKey, Math.floor(Date.now() / 1000), lookup);
+          : await authenticateToken(jwt, serviceAccountKey, Math.floor(Date.now() / 1000), tokenObjectExists);
       return account ?? authenticator.authenticate(header);
     };
     let address = `${opts.advertiseAddress}:${opts.port}`;

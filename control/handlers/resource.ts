@@ -189,11 +189,11 @@ async function cachedList(
   prefix: string,
   q: Query,
 ): Promise<ListResult | undefined> {
+  const any = q.resourceVersion === '0';
+  if (!any && q.resourceVersion !== undefined && q.resourceVersion !== '') return undefined;
+  const current = any ? 0 : await ctx.registry.store.currentRevision();
+  // Checked after the await: the cache may have begun a restart meanwhile.
   const cache = ctx.watchCache(info);
-  if (!cache.isReady) return undefined;
-  if (q.resourceVersion === '0') return cache.list(prefix);
-  if (q.resourceVersion !== undefined && q.resourceVersion !== '') return undefined;
-  const current = await ctx.registry.store.currentRevision();
   return cache.isReady && cache.revision >= current ? cache.list(prefix) : undefined;
 }
 

@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KLAB_JS } from '../test/support/klab-cli.js';
 import { agentCommand } from './command.js';
+import { sandboxName } from './pod.js';
 import { type ControlProcess, startControlProcess, stopChild } from '../test/support/control.js';
 import { processAlive } from '../test/support/netns.js';
 
@@ -53,7 +54,7 @@ function startAgent(): ChildProcess {
     dir,
     netnsPrefix: PREFIX,
     controlPlane: true,
-    extraArgs: ['--lease-seconds', '2', '--healthz-port', '0'],
+    extraArgs: ['--lease-seconds', '2', '--healthz-port', '0', '--cni-check-period', '2'],
   });
   return spawn('ip', ['netns', 'exec', NODE_NS, ...argv], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
@@ -225,11 +226,20 @@ describe('klab agent', () => {
     expect(pod.status?.containerStatuses?.[0]?.state.waiting?.message).toContain('nginx:1.27');
   }, 60_000);
 
-  it('adopts running pods across an agent restart instead of restarting them', async () => {
+  it('adopts running pods across an agent restart instead of restarting them, and GCs leases nobody owns', async () => {
     const before = await getJson<Pod>(['get', 'pod', 'echo-a']);
     await stopChild(agent);
+    // A lease whose owner the agent has no state for, as if lost with a state folder.
+    const leases = join(dir, 'agent', 'ipam', 'klab');
+    const ownLease = readdirSync(leases).find((f) => f === before?.status?.podIP);
+    expect(ownLease).toBeDefined();
+    const planted = join(leases, `${before?.status?.podIP?.split('.').slice(0, 3).join('.')}.250`);
+    writeFileSync(planted, 'gone-container\r\neth0');
     agent = startAgent();
-    await sleep(4000);
+    await until('the planted lease released by CNI GC', async () => (existsSync(planted) ? undefined : true));
+    expect(existsSync(join(leases, ownLease as string))).toBe(true);
+    // Two CHECK periods: a sound sandbox passes its CHECK and nothing restarts.
+    await sleep(4500);
     const after = await getJson<Pod>(['get', 'pod', 'echo-a']);
     expect(after?.status?.containerStatuses?.[0]?.containerID).toBe(
       before?.status?.containerStatuses?.[0]?.containerID,
@@ -238,6 +248,38 @@ describe('klab agent', () => {
     const r = await inNode(['curl', '-s', '--max-time', '2', `http://${after?.status?.podIP}:8080/`]);
     expect(r.exitCode).toBe(0);
   }, 60_000);
+
+  it('re-creates a sandbox whose network CNI CHECK finds broken, and the pod serves again', async () => {
+    const before = await getJson<Pod>(['get', 'pod', 'echo-a']);
+    const netns = sandboxName(PREFIX, before?.metadata.uid ?? '');
+    // The pod loses its address: only CHECK can tell, the container itself runs on.
+    expect((await execa('ip', ['-n', netns, 'addr', 'flush', 'dev', 'eth0'])).exitCode).toBe(0);
+    const pod = await until(
+      'echo-a restarted in a new sandbox and Ready',
+      async () => {
+        const p = await getJson<Pod>(['get', 'pod', 'echo-a']);
+        const c = p?.status?.containerStatuses?.[0];
+        return c && c.restartCount >= 1 && c.ready ? p : undefined;
+      },
+      45_000,
+    );
+    expect(pod.status?.containerStatuses?.[0]?.containerID).not.toBe(
+      before?.status?.containerStatuses?.[0]?.containerID,
+    );
+    const answer = await until('echo-a answers again', async () => {
+      const r = await inNode(['curl', '-s', '--max-time', '2', `http://${pod.status?.podIP}:8080/`]);
+      return r.exitCode === 0 ? (JSON.parse(String(r.stdout)) as { hostname: string }) : undefined;
+    });
+    expect(answer.hostname).toBe('echo-a');
+    const events = await getJson<{
+      items: { type: string; reason: string; message: string; involvedObject: { name: string } }[];
+    }>(['get', 'events']);
+    const seen = (events?.items ?? [])
+      .filter((e) => e.involvedObject.name === 'echo-a')
+      .map((e) => `${e.type} ${e.reason}: ${e.message}`);
+    expect(seen).toContain('Normal SandboxChanged: Pod sandbox changed, it will be killed and re-created.');
+    expect(seen).toContain('Normal Killing: Stopping container main');
+  }, 90_000);
 
   it('routes other nodes’ pod CIDRs via their InternalIP', async () => {
     const other = `{"apiVersion":"v1","kind":"Node","metadata":{"name":"node-2"},"spec":{"podCIDR":"10.244.9.0/24"}}`;

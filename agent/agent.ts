@@ -7,7 +7,7 @@ import { install } from '../cni/install.js';
 import { ApiError, KubeClient, type KubeObject } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
-import { cniCall, type CniNetwork, type Resident, resultAddress, startResident } from './cni.js';
+import { cniCall, cniGC, type CniNetwork, type Resident, resultAddress, startResident } from './cni.js';
 import { createSandbox, deleteSandbox, writeSandboxHosts } from './netns.js';
 import { desiredNode, type Machine, microTime, nodeConditions, nodeLease } from './node.js';
 import { containerEnv, type EnvResult, type ObjectData, referencedObjects, type Service } from './env.js';
@@ -52,6 +52,8 @@ export interface AgentOptions {
   clusterDomain: string;
   /** The node's resolv.conf, the base of dnsPolicy Default (kubelet's --resolv-conf). */
   resolvConf: string;
+  /** How often each pod's network is verified with CNI CHECK. */
+  cniCheckPeriodSeconds: number;
   log: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -98,6 +100,8 @@ export class Agent {
   private readonly terminating = new Set<string>();
   private readonly reported = new Map<string, string>();
   private readonly probeTimers = new Map<string, NodeJS.Timeout>();
+  /** When each sandbox's network is next verified with CNI CHECK (epoch ms). */
+  private readonly nextCheck = new Map<string, number>();
   /** Container pids this process spawned whose exit it has not seen yet. */
   private readonly children = new Set<number>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -150,6 +154,7 @@ export class Agent {
     };
     this.o.log('cni installed', { podCIDR, conflist: installed.conflist });
     for (const rt of await this.store.loadAll()) this.runtimes.set(rt.uid, rt);
+    await this.collectGarbage();
     this.nodes = new Informer<KubeObject>(this.client, '/api/v1/nodes', {
       onAdd: () => this.routesSoon(),
       onUpdate: () => this.routesSoon(),
@@ -298,6 +303,13 @@ export class Agent {
     if (this.terminating.has(uid)) return;
     let rt = this.runtimes.get(uid);
     if (!rt) rt = await this.createSandbox(pod);
+    else if (rt.podIP === undefined) {
+      // A set-up that failed part way (or died with an agent): a runtime DELs after a failed ADD.
+      if (!pod.spec.hostNetwork && this.network) await cniCall(this.network, 'DEL', uid, rt.netns);
+      await this.startSandbox(pod, rt);
+    }
+    const problem = await this.sandboxProblem(pod, rt);
+    if (problem !== undefined) await this.recreateSandbox(pod, rt, problem);
     const t = Date.now();
     let dirty = false;
     let saDir: string | undefined;
@@ -447,6 +459,84 @@ export class Agent {
     }
   }
 
+  /**
+   * CNI GC with every attachment a state file still names, before any ADD or DEL runs (the spec
+   * forbids GC beside them): leases and NAT chains of sandboxes nobody owns any more (say, lost
+   * with a state folder) are released. Sandboxes of pods that are gone are still listed; the
+   * first pass tears each down with a DEL.
+   */
+  private async collectGarbage(): Promise<void> {
+    const net = this.network;
+    if (!net) return;
+    const valid = [...this.runtimes.values()]
+      .filter((rt) => rt.podIP !== this.o.nodeIP)
+      .map((rt) => ({ containerID: rt.uid, ifname: net.ifName }));
+    try {
+      if (await cniGC(net, valid)) this.o.log('cni gc done', { validAttachments: valid.length });
+    } catch (error) {
+      this.o.log('cni gc failed', { error: String(error) });
+    }
+  }
+
+  /**
+   * CNI CHECK of the pod's network, once per --cni-check-period, against the ADD result kept in
+   * its state file. Undefined when it is fine or not due, else what the plugin found wrong.
+   */
+  private async sandboxProblem(pod: Pod, rt: PodRuntime): Promise<string | undefined> {
+    if (pod.spec.hostNetwork || !this.network || !rt.cniResult) return undefined;
+    const t = Date.now();
+    const due = this.nextCheck.get(rt.uid);
+    this.nextCheck.set(rt.uid, due === undefined || due <= t ? t + this.o.cniCheckPeriodSeconds * 1000 : due);
+    if (due === undefined || due > t) return undefined;
+    try {
+      await cniCall(this.network, 'CHECK', rt.uid, rt.netns, JSON.stringify(rt.cniResult));
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
+  /**
+   * What kubelet does with a sandbox that is no longer ready: a SandboxChanged event, every
+   * container stopped, the sandbox torn down (CNI DEL) and, unless the restart policy is Never and
+   * containers have run, a new one set up (CNI ADD). The containers then start again through the
+   * restart policy and back-off, so their restartCount goes up.
+   */
+  private async recreateSandbox(pod: Pod, rt: PodRuntime, problem: string): Promise<void> {
+    const where = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    this.o.log('sandbox changed; re-creating it', { pod: where, problem });
+    this.event(rt, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+    await this.stopContainers(rt, pod.spec.terminationGracePeriodSeconds ?? 30);
+    if (this.network) await cniCall(this.network, 'DEL', rt.uid, rt.netns);
+    await deleteSandbox(rt.netns);
+    rt.cniResult = undefined;
+    const ran = rt.containers.some((c) => c.lastExit !== undefined || c.pid !== undefined);
+    if (pod.spec.restartPolicy !== 'Never' || !ran) rt.podIP = undefined;
+    await this.store.save(rt);
+    if (rt.podIP === undefined) await this.startSandbox(pod, rt);
+  }
+
+  /**
+   * Stops the pod's running containers as kubelet's killPod does: a Killing event each, SIGTERM
+   * to the process group, the grace period, SIGKILL to what is left.
+   */
+  private async stopContainers(rt: PodRuntime, graceSeconds: number, events = true): Promise<void> {
+    const running = rt.containers.filter((c) => c.pid !== undefined);
+    for (const c of rt.containers) this.stopProbes(rt.uid, c.name);
+    for (const c of running) {
+      c.ready = false;
+      if (events) this.event(rt, 'Normal', 'Killing', `Stopping container ${c.name}`);
+    }
+    const groups = running.map((c) => c.pid as number);
+    for (const g of groups) signalGroup(g, 'SIGTERM');
+    const deadline = Date.now() + graceSeconds * 1000;
+    while (running.some((c) => this.running(c)) && Date.now() < deadline) await sleep(100);
+    // The whole group: what the container started may outlive its first process.
+    for (const g of groups) signalGroup(g, 'SIGKILL');
+    const reaped = Date.now() + 5000;
+    while (running.some((c) => this.running(c)) && Date.now() < reaped) await sleep(50);
+  }
+
   private async createSandbox(pod: Pod): Promise<PodRuntime> {
     const uid = pod.metadata.uid;
     const netns = sandboxName(this.o.netnsPrefix, uid);
@@ -461,6 +551,14 @@ export class Agent {
     // Recorded before anything exists, so a crash mid-setup is cleaned up by the next agent.
     this.runtimes.set(uid, rt);
     await this.store.save(rt);
+    await this.startSandbox(pod, rt);
+    return rt;
+  }
+
+  /** The pod's network: its namespace and CNI ADD (or the node's, for hostNetwork). */
+  private async startSandbox(pod: Pod, rt: PodRuntime): Promise<void> {
+    const { uid } = rt;
+    const netns = rt.netns;
     if (pod.spec.hostNetwork) {
       rt.podIP = this.o.nodeIP;
       await mkdir(this.store.logDir(uid), { recursive: true });
@@ -472,15 +570,17 @@ export class Agent {
       if (!this.network) throw new Error('CNI is not installed yet');
       const result = await cniCall(this.network, 'ADD', uid, netns);
       rt.podIP = resultAddress(result);
+      // Kept for CHECK, which needs the ADD result as prevResult, also after an agent restart.
+      rt.cniResult = JSON.parse(result) as Record<string, unknown>;
       await writeSandboxHosts(netns, `${hosts}${rt.podIP}\t${pod.metadata.name}\n`);
     }
     await this.store.save(rt);
+    this.nextCheck.set(uid, Date.now() + this.o.cniCheckPeriodSeconds * 1000);
     this.o.log('sandbox ready', {
       pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
       netns,
       ip: rt.podIP,
     });
-    return rt;
   }
 
   /** The pod's token folder, asking the API for a bound token the first time. */
@@ -683,14 +783,7 @@ export class Agent {
     const grace =
       pod?.metadata.deletionGracePeriodSeconds ?? (pod ? (pod.spec.terminationGracePeriodSeconds ?? 30) : 0);
     void (async () => {
-      const running = rt.containers.filter((c) => c.pid !== undefined);
-      const groups = running.map((c) => c.pid as number);
-      for (const g of groups) signalGroup(g, 'SIGTERM');
-      const deadline = Date.now() + grace * 1000;
-      while (running.some((c) => this.running(c)) && Date.now() < deadline) await sleep(100);
-      // The whole group: what the container started may outlive its first process.
-      for (const g of groups) signalGroup(g, 'SIGKILL');
-      for (const c of rt.containers) this.stopProbes(rt.uid, c.name);
+      await this.stopContainers(rt, grace, false);
       await this.teardown(rt);
       if (pod) await this.forget(pod);
       this.o.log('pod terminated', { pod: `${rt.namespace}/${rt.name}`, graceSeconds: grace });
@@ -707,6 +800,7 @@ export class Agent {
     await this.store.remove(rt.uid);
     this.runtimes.delete(rt.uid);
     this.reported.delete(rt.uid);
+    this.nextCheck.delete(rt.uid);
   }
 
   /**

@@ -29,6 +29,7 @@ interface AgentFlags {
   clusterDns: string;
   clusterDomain: string;
   resolvConf: string;
+  cniCheckPeriod: number;
   healthzPort: number;
 }
 
@@ -56,6 +57,12 @@ export function registerAgentCommands(program: Command): void {
       'the node’s resolv.conf, given to pods with dnsPolicy Default',
       '/etc/resolv.conf',
     )
+    .option(
+      '--cni-check-period <seconds>',
+      'how often each pod’s network is verified with CNI CHECK',
+      seconds,
+      60,
+    )
     .option('--healthz-port <port>', 'healthz on 127.0.0.1 (0 = off)', port, 10248)
     .action(async (f: AgentFlags) => {
       const log = (msg: string, fields: Record<string, unknown> = {}) =>
@@ -74,6 +81,7 @@ export function registerAgentCommands(program: Command): void {
         dnsIP: f.clusterDns,
         clusterDomain: f.clusterDomain,
         resolvConf: f.resolvConf,
+        cniCheckPeriodSeconds: f.cniCheckPeriod,
         log,
       });
       let healthy = false;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pluginConfig, resultAddress } from './cni.js';
+import { gcConfig, pluginConfig, resultAddress, versionAtLeast } from './cni.js';
 
 describe('CNI runtime side', () => {
   it('hands the first plugin over with the list name and version injected', () => {
@@ -15,6 +15,29 @@ describe('CNI runtime side', () => {
       bridge: 'cni0',
       name: 'klab',
       cniVersion: '1.1.0',
+    });
+  });
+
+  it('runs CHECK unless the list disables it, and GC from spec 1.1.0 unless disableGC', () => {
+    const list = (extra: object) =>
+      JSON.stringify({ cniVersion: '1.1.0', name: 'k', plugins: [{ type: 't' }], ...extra });
+    expect(pluginConfig(list({}), 'f')).toMatchObject({ check: true, gc: true });
+    expect(pluginConfig(list({ disableCheck: true }), 'f').check).toBe(false);
+    expect(pluginConfig(list({ disableGC: true }), 'f').gc).toBe(false);
+    expect(pluginConfig(list({ cniVersion: '1.0.0' }), 'f').gc).toBe(false);
+    expect(versionAtLeast('1.10.0', '1.1.0')).toBe(true);
+    expect(versionAtLeast('0.4.0', '1.1.0')).toBe(false);
+  });
+
+  it('hands GC the attachments still in use', () => {
+    const config = JSON.parse(
+      gcConfig('{"type":"t","name":"k","cniVersion":"1.1.0"}', [{ containerID: 'uid-1', ifname: 'eth0' }]),
+    ) as Record<string, unknown>;
+    expect(config).toEqual({
+      type: 't',
+      name: 'k',
+      cniVersion: '1.1.0',
+      'cni.dev/valid-attachments': [{ containerID: 'uid-1', ifname: 'eth0' }],
     });
   });
 

@@ -9,9 +9,43 @@ export interface CniNetwork {
   readonly ifName: string;
 }
 
+/** One attachment a runtime still owns, as CNI GC lists them. */
+export interface Attachment {
+  readonly containerID: string;
+  readonly ifname: string;
+}
+
+export interface PluginConfig {
+  readonly type: string;
+  /** The request configuration: the plugin object with the list's name and cniVersion. */
+  readonly config: string;
+  /** The conflist's `disableCheck`: the runtime then skips CHECK (libcni CheckNetworkList). */
+  readonly check: boolean;
+  /** GC exists from spec 1.1.0 on and the list may turn it off with `disableGC`. */
+  readonly gc: boolean;
+}
+
+/** Whether dotted version `a` is at least `b` (CNI versions are plain x.y.z). */
+export function versionAtLeast(a: string, b: string): boolean {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? 0;
+    const y = pb[i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  return true;
+}
+
 /** The first plugin of the conflist as a runtime hands it over: name and cniVersion injected. */
-export function pluginConfig(conflistText: string, where: string): { type: string; config: string } {
-  let list: { name?: unknown; cniVersion?: unknown; plugins?: unknown };
+export function pluginConfig(conflistText: string, where: string): PluginConfig {
+  let list: {
+    name?: unknown;
+    cniVersion?: unknown;
+    plugins?: unknown;
+    disableCheck?: unknown;
+    disableGC?: unknown;
+  };
   try {
     list = JSON.parse(conflistText) as typeof list;
   } catch (error) {
@@ -26,7 +60,15 @@ export function pluginConfig(conflistText: string, where: string): { type: strin
   return {
     type: first.type,
     config: JSON.stringify({ ...first, name: list.name, cniVersion: list.cniVersion }),
+    check: list.disableCheck !== true,
+    gc: list.disableGC !== true && versionAtLeast(list.cniVersion, '1.1.0'),
   };
+}
+
+/** GC's request configuration: the attachments still in use under `cni.dev/valid-attachments`. */
+export function gcConfig(config: string, attachments: readonly Attachment[]): string {
+  const valid = attachments.map((a) => ({ containerID: a.containerID, ifname: a.ifname }));
+  return JSON.stringify({ ...(JSON.parse(config) as object), 'cni.dev/valid-attachments': valid });
 }
 
 /** The first IPv4 address of an ADD result, without its prefix length. */
@@ -107,14 +149,24 @@ function execPlugin(plugin: string, env: Record<string, string>, stdin: string):
       if (code === 0) resolve(out);
       else
         reject(
-          new Error(`CNI ${env.CNI_COMMAND} for ${env.CNI_CONTAINERID} failed (exit ${code}): ${out || err}`),
+          new Error(
+            `CNI ${env.CNI_COMMAND}${env.CNI_CONTAINERID ? ` for ${env.CNI_CONTAINERID}` : ''} failed (exit ${code}): ${out || err}`,
+          ),
         );
     });
     child.stdin.end(stdin);
   });
 }
 
-/** Calls the plugin exactly as a container runtime does: CNI_* environment, config on stdin. */
+function readPluginConfig(net: CniNetwork): PluginConfig {
+  const where = join(net.confDir, net.conflist);
+  return pluginConfig(readFileSync(where, 'utf8'), where);
+}
+
+/**
+ * Calls the plugin exactly as a container runtime does: CNI_* environment, config on stdin. CHECK
+ * needs the ADD result as `prevResult` and is skipped (answering '') when the list disables it.
+ */
 export async function cniCall(
   net: CniNetwork,
   command: 'ADD' | 'DEL' | 'CHECK',
@@ -122,8 +174,8 @@ export async function cniCall(
   netns: string,
   prevResult?: string,
 ): Promise<string> {
-  const where = join(net.confDir, net.conflist);
-  const { type, config } = pluginConfig(readFileSync(where, 'utf8'), where);
+  const { type, config, check } = readPluginConfig(net);
+  if (command === 'CHECK' && !check) return '';
   const stdin = prevResult
     ? JSON.stringify({ ...JSON.parse(config), prevResult: JSON.parse(prevResult) })
     : config;
@@ -138,4 +190,19 @@ export async function cniCall(
     },
     stdin,
   );
+}
+
+/**
+ * CNI GC: the plugin releases what it holds for attachments not listed. Skipped (false) below spec
+ * 1.1.0 or with `disableGC`, as libcni does. The runtime must not run it beside ADD or DEL.
+ */
+export async function cniGC(net: CniNetwork, valid: readonly Attachment[]): Promise<boolean> {
+  const { type, config, gc } = readPluginConfig(net);
+  if (!gc) return false;
+  await execPlugin(
+    join(net.binDir, type),
+    { CNI_COMMAND: 'GC', CNI_PATH: net.binDir },
+    gcConfig(config, valid),
+  );
+  return true;
 }

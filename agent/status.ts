@@ -24,6 +24,8 @@ export interface PodRuntime {
   name: string;
   netns: string;
   podIP?: string;
+  /** The CNI ADD result, CHECK's prevResult; absent for hostNetwork pods. */
+  cniResult?: Record<string, unknown>;
   startedAt: string;
   containers: ContainerRuntime[];
 }

@@ -19,6 +19,7 @@ import {
   restartDelayMs,
   sandboxName,
   shouldRestart,
+  wantsNewSandbox,
 } from './pod.js';
 import { parseResolvConf, podResolvConfig, renderResolvConf, withResolvConf } from './resolv.js';
 import { forEachLimit } from './parallel.js';
@@ -498,9 +499,10 @@ export class Agent {
 
   /**
    * What kubelet does with a sandbox that is no longer ready: a SandboxChanged event, every
-   * container stopped, the sandbox torn down (CNI DEL) and, unless the restart policy is Never and
-   * containers have run, a new one set up (CNI ADD). The containers then start again through the
-   * restart policy and back-off, so their restartCount goes up.
+   * container stopped, the sandbox torn down (CNI DEL) and, when a container would start again
+   * (`wantsNewSandbox`), a new one set up (CNI ADD). The containers then start through the
+   * restart policy and back-off, so their restartCount goes up. Without a new sandbox the pod
+   * keeps its last pod IP in its status, as kubelet's does.
    */
   private async recreateSandbox(pod: Pod, rt: PodRuntime, problem: string): Promise<void> {
     const where = `${pod.metadata.namespace}/${pod.metadata.name}`;
@@ -510,8 +512,7 @@ export class Agent {
     if (this.network) await cniCall(this.network, 'DEL', rt.uid, rt.netns);
     await deleteSandbox(rt.netns);
     rt.cniResult = undefined;
-    const ran = rt.containers.some((c) => c.lastExit !== undefined || c.pid !== undefined);
-    if (pod.spec.restartPolicy !== 'Never' || !ran) rt.podIP = undefined;
+    if (wantsNewSandbox(pod.spec.restartPolicy, rt.containers)) rt.podIP = undefined;
     await this.store.save(rt);
     if (rt.podIP === undefined) await this.startSandbox(pod, rt);
   }

@@ -3,6 +3,7 @@ import {
   containerLaunch,
   type ContainerSpec,
   type Pod,
+  wantsNewSandbox,
   restartDelayMs,
   sandboxName,
   shouldRestart,
@@ -84,6 +85,18 @@ describe('pod helpers', () => {
     expect(sandboxName('klab-demo-', 'u-1')).toBe(sandboxName('klab-demo-', 'u-1'));
     expect(sandboxName('klab-demo-', 'u-1')).toMatch(/^klab-demo-pod-[0-9a-f]{10}$/);
     expect(sandboxName('klab-demo-', 'u-2')).not.toBe(sandboxName('klab-demo-', 'u-1'));
+  });
+
+  it('makes a new sandbox for a changed one as kubelet decides', () => {
+    const killed = { lastExit: { exitCode: 143 } };
+    const done = { lastExit: { exitCode: 0 } };
+    expect(wantsNewSandbox('Always', [killed, done])).toBe(true);
+    expect(wantsNewSandbox(undefined, [done])).toBe(true);
+    expect(wantsNewSandbox('OnFailure', [done, killed])).toBe(true);
+    expect(wantsNewSandbox('OnFailure', [done])).toBe(false);
+    expect(wantsNewSandbox('OnFailure', [{ pid: 7, lastExit: { exitCode: 0 } }])).toBe(true);
+    expect(wantsNewSandbox('Never', [killed])).toBe(false);
+    expect(wantsNewSandbox('Never', [{}, {}])).toBe(true);
   });
 
   it('restarts by policy with a doubling, capped back-off', () => {

@@ -189,3 +189,17 @@ export function shouldRestart(policy: PodSpec['restartPolicy'], exitCode: number
   if (policy === 'OnFailure') return exitCode !== 0;
   return true;
 }
+
+/**
+ * Whether kubelet makes a new sandbox for a pod whose sandbox changed (computePodActions), given
+ * its containers once stopped: with restartPolicy Never only if none has run yet; otherwise if
+ * any would start again, which under OnFailure excludes those that succeeded.
+ */
+export function wantsNewSandbox(
+  policy: PodSpec['restartPolicy'],
+  containers: readonly { pid?: number; lastExit?: { exitCode: number } }[],
+): boolean {
+  if (policy === 'Never') return containers.every((c) => c.pid === undefined && c.lastExit === undefined);
+  const succeeded = (c: (typeof containers)[number]) => c.pid === undefined && c.lastExit?.exitCode === 0;
+  return containers.some((c) => !(policy === 'OnFailure' && succeeded(c)));
+}

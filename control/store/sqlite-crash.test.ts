@@ -39,8 +39,9 @@ function buildStoreForChild(): string {
   writeFileSync(
     child,
     `import { SqliteStore } from './sqlite.js';
-const store = new SqliteStore(process.argv[2]);
 const count = Number(process.argv[3] ?? Infinity);
+const interval = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
+const store = new SqliteStore(process.argv[2], { checkpointIntervalMs: interval });
 for (let i = 0; i < count; i++) {
   const stored = await store.create('/registry/pods/p' + i, { metadata: { name: 'p' + i } });
   process.stdout.write(i + ' ' + stored.modRevision + '\\n');
@@ -90,7 +91,7 @@ it('keeps every acknowledged write when the writing process is killed mid-stream
   }
 });
 
-it('acknowledges a write only after an fdatasync of the WAL that holds it (seen with strace)', async () => {
+it('acknowledges a write only after an fdatasync of the WAL that holds it, syncs the database file after a checkpoint before the WAL is written again, and never syncs on the event loop (seen with strace)', async () => {
   const script = buildStoreForChild();
   const path = join(dir, 'traced.db');
   const trace = join(dir, 'trace.txt');
@@ -107,29 +108,57 @@ it('acknowledges a write only after an fdatasync of the WAL that holds it (seen 
     script,
     path,
     String(writes),
+    // A checkpoint after every commit.
+    '0',
   ]);
   // One writer awaiting each create: between a commit's WAL writes and its acknowledgement on
   // stdout there must be a completed sync of the WAL (strace -f splits calls that overlap
   // across threads into "unfinished" and "resumed" lines).
-  let dirty = false;
+  // The same for the database file: after a checkpoint wrote to it, a completed sync of it must
+  // come before the next write to the WAL (which may overwrite the frames it copied).
+  const lines = readFileSync(trace, 'utf8').split('\n');
+  const ackLines = lines.filter((line) => / write\(1</.test(line));
+  const mainThread = ackLines[0]?.split(' ')[0];
+  // Opening (the switch to WAL mode) and closing sync on the event loop, once each.
+  const running = lines.slice(
+    lines.findIndex((line) => /pwrite64\(\d+<[^>]*-wal>/.test(line)),
+    lines.lastIndexOf(ackLines[ackLines.length - 1] ?? ''),
+  );
+  let walDirty = false;
+  let dbDirty = false;
   let walWrites = 0;
+  let dbSyncs = 0;
   let acks = 0;
-  const syncing = new Set<string>();
-  for (const line of readFileSync(trace, 'utf8').split('\n')) {
+  const syncing = new Map<string, 'wal' | 'db'>();
+  const synced = (file: 'wal' | 'db') => {
+    if (file === 'wal') walDirty = false;
+    else {
+      dbDirty = false;
+      dbSyncs += 1;
+    }
+  };
+  for (const line of running) {
     const pid = line.split(' ')[0] ?? '';
-    if (/pwrite64\(\d+<[^>]*-wal>/.test(line)) {
-      dirty = true;
+    const file = /-wal>/.test(line) ? 'wal' : /traced\.db>/.test(line) ? 'db' : undefined;
+    if (/f(data)?sync\(/.test(line)) expect(pid, `a sync on the event loop: ${line}`).not.toBe(mainThread);
+    if (/pwrite64\(/.test(line) && file === 'wal') {
+      expect(dbDirty, 'the WAL was written before the checkpointed database file was synced').toBe(false);
+      walDirty = true;
       walWrites += 1;
-    } else if (/f(data)?sync\(\d+<[^>]*-wal>/.test(line)) {
-      if (line.includes('<unfinished ...>')) syncing.add(pid);
-      else if (/= 0$/.test(line)) dirty = false;
-    } else if (/<\.\.\. f(data)?sync resumed>.*= 0$/.test(line) && syncing.delete(pid)) {
-      dirty = false;
+    } else if (/pwrite64\(/.test(line) && file === 'db') {
+      dbDirty = true;
+    } else if (/f(data)?sync\(/.test(line) && file) {
+      if (line.includes('<unfinished ...>')) syncing.set(pid, file);
+      else if (/= 0$/.test(line)) synced(file);
+    } else if (/<\.\.\. f(data)?sync resumed>.*= 0$/.test(line) && syncing.has(pid)) {
+      synced(syncing.get(pid) as 'wal' | 'db');
+      syncing.delete(pid);
     } else if (/ write\(1</.test(line)) {
       acks += 1;
-      expect(dirty, `acknowledgement ${acks} written before its commit was synced`).toBe(false);
+      expect(walDirty, `acknowledgement ${acks} written before its commit was synced`).toBe(false);
     }
   }
-  expect(acks).toBe(writes);
-  expect(walWrites).toBeGreaterThanOrEqual(writes);
+  expect(acks).toBe(writes - 1);
+  expect(walWrites).toBeGreaterThanOrEqual(writes - 1);
+  expect(dbSyncs).toBeGreaterThan(0);
 });

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from './sqlite.js';
+import { SqliteStore, checkpointDue } from './sqlite.js';
 import { describeStore, svc } from './store-suite.js';
 import type { StoreError } from './types.js';
 
@@ -26,8 +26,8 @@ describe('SqliteStore specifics', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  function open(path: string, replayBatch?: number): SqliteStore {
-    const s = new SqliteStore(path, { replayBatch });
+  function open(path: string, replayBatch?: number, checkpointIntervalMs?: number): SqliteStore {
+    const s = new SqliteStore(path, { replayBatch, checkpointIntervalMs });
     stores.push(s);
     return s;
   }
@@ -88,6 +88,35 @@ describe('SqliteStore specifics', () => {
       ['/registry/c', 4],
     ]);
     expect(await again.currentRevision()).toBe(4);
+  });
+
+  it('checkpoints at an idle moment once the interval has passed, under steady load after four', () => {
+    expect(checkpointDue(0, 60_000, 1_000, true)).toBe(false);
+    expect(checkpointDue(1, 999, 1_000, true)).toBe(false);
+    expect(checkpointDue(1, 1_000, 1_000, true)).toBe(true);
+    expect(checkpointDue(9, 3_999, 1_000, false)).toBe(false);
+    expect(checkpointDue(9, 4_000, 1_000, false)).toBe(true);
+    expect(checkpointDue(1, 0, 0, false)).toBe(true);
+  });
+
+  it('checkpoints the WAL into the database file as writes come in; compaction empties the WAL', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir, 's.db');
+    const s = open(path, undefined, 0);
+    const before = statSync(path).size;
+    let last = 0;
+    for (let i = 0; i < 50; i++)
+      last = (await s.create(`/registry/k${i}`, svc(`k${i}`, { spec: 'x'.repeat(2000) }))).modRevision;
+    // The next commit waits for the checkpoint, so by its acknowledgement the pages are copied.
+    await s.create('/registry/last', svc('last'));
+    expect(statSync(path).size).toBeGreaterThan(before + 50 * 2000);
+    await s.compact(last);
+    expect(statSync(`${path}-wal`).size).toBe(0);
+    expect((await s.get('/registry/k49'))?.modRevision).toBe(last);
+    await s.close();
+    const again = open(path);
+    expect(await again.count('/registry/')).toBe(51);
   });
 
   it('keeps the compacted revision across a restart', async () => {

@@ -23,7 +23,7 @@ import type {
  * `meta` holds the compacted revision. The current revision is the newest event's (compaction
  * keeps the event at the compacted revision), so a write touches no extra row for it, and the
  * log has no secondary index: replays and rewinds scan it by revision, which compaction bounds.
- * Fewer pages per commit is what keeps synchronous=FULL commits short.
+ * Fewer pages per commit keep commits, their WAL syncs and checkpoints short.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -76,6 +76,27 @@ export interface SqliteStoreOptions {
    * which compaction bounds.
    */
   readonly replayBatch?: number;
+  /**
+   * How often, at most, the WAL is checkpointed into the database file while writes come in
+   * (default 1,000 ms); see `checkpointDue`.
+   */
+  readonly checkpointIntervalMs?: number;
+}
+
+/**
+ * Whether to checkpoint the WAL now. A checkpoint holds commits until the database file is
+ * synced, and waits for the WAL sync of every commit before it: so it runs at the first idle
+ * moment (every commit synced, none waiting) once `intervalMs` have passed since the last one,
+ * and only under a load that leaves no such moment for 4 × `intervalMs` does it run anyway.
+ * Spacing them too far makes each one copy (on the event loop) and sync more pages.
+ */
+export function checkpointDue(
+  commitsSince: number,
+  msSinceLast: number,
+  intervalMs: number,
+  idle: boolean,
+): boolean {
+  return commitsSince > 0 && msSinceLast >= (idle ? intervalMs : 4 * intervalMs);
 }
 
 /**
@@ -84,11 +105,14 @@ export interface SqliteStoreOptions {
  * of the process or the machine. The file is locked exclusively: watches are notified in
  * process, so a second process writing the same file would go unseen.
  *
- * The fsync does not block the event loop: SQLite commits with `synchronous=NORMAL` (in WAL
- * mode: no sync per commit; the WAL is synced before each checkpoint and the database after),
- * and the store fdatasyncs the WAL itself on libuv's thread pool before it acknowledges the
- * commit. Until then the change is visible to reads in this process only (the next writer's
- * conflict check needs it), never to watchers or to the writer.
+ * No fsync blocks the event loop: SQLite runs with `synchronous=OFF` and no automatic
+ * checkpoints, and the store does both syncs itself on libuv's thread pool. It fdatasyncs the
+ * WAL before it acknowledges a commit; until then the change is visible to reads in this process
+ * only (the next writer's conflict check needs it), never to watchers or to the writer. It
+ * checkpoints (`checkpointDue`) once every commit so far is synced, then fdatasyncs the database
+ * file before the next commit may start: that commit may restart the WAL from its beginning,
+ * overwriting frames whose pages must be on disk by then (what SQLite's own checkpoint syncs
+ * for, inside a commit, on the event loop).
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -101,6 +125,14 @@ export class SqliteStore implements Store {
   private pending: PendingWrite[] = [];
   private compacted: number;
   private wal: Promise<FileHandle> | undefined;
+  private dbFile: Promise<FileHandle> | undefined;
+  private readonly checkpointIntervalMs: number;
+  private commitsSinceCheckpoint = 0;
+  /** Commits whose WAL sync has not completed. */
+  private unsynced = 0;
+  private lastCheckpointAt = performance.now();
+  /** Set while a checkpoint runs: no commit starts until it settles. */
+  private checkpointing: Promise<void> | undefined;
   /** Settles once every commit so far is durable and acknowledged, in commit order. */
   private acknowledged: Promise<void> = Promise.resolve();
   private failure: StoreError | undefined;
@@ -132,12 +164,19 @@ export class SqliteStore implements Store {
         `sqlite store: replayBatch must be a positive integer, got ${String(options.replayBatch)}`,
       );
     }
+    this.checkpointIntervalMs = options.checkpointIntervalMs ?? 1_000;
+    if (!Number.isFinite(this.checkpointIntervalMs) || this.checkpointIntervalMs < 0) {
+      throw new Error(
+        `sqlite store: checkpointIntervalMs must be a non-negative number, got ${String(options.checkpointIntervalMs)}`,
+      );
+    }
     try {
       // The lock is exclusive, so waiting for it only delays reporting a second opener.
       this.db = new Database(path, { timeout: 200 });
       this.db.pragma('locking_mode = EXCLUSIVE');
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('synchronous = OFF');
+      this.db.pragma('wal_autocheckpoint = 0');
       this.db.exec(SCHEMA);
     } catch (error) {
       throw new StoreError('Unavailable', `sqlite store ${path}: cannot open: ${String(error)}`, {
@@ -316,6 +355,8 @@ export class SqliteStore implements Store {
       );
     }
     if (revision <= this.compacted) return;
+    // A commit must not restart the WAL while a checkpoint's database sync is pending.
+    while (this.checkpointing) await this.checkpointing;
     this.db
       .transaction(() => {
         this.stmt.compact.run(revision);
@@ -324,18 +365,22 @@ export class SqliteStore implements Store {
       .immediate();
     this.compacted = revision;
     // Keeps the WAL file from growing without bound after large deletions.
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    await this.checkpoint(true);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     // Writes already accepted are committed (and acknowledged) before the file closes.
+    while (this.checkpointing) await this.checkpointing.catch(() => undefined);
     this.flush();
     await this.acknowledged;
     const error = new StoreError('Unavailable', `sqlite store ${this.path} is closed`);
     for (const watcher of [...this.watchers]) watcher.fail(error);
     await (await this.wal?.catch(() => undefined))?.close();
+    await (await this.dbFile?.catch(() => undefined))?.close();
+    // Closing checkpoints and deletes the WAL: SQLite must sync the database file first.
+    this.db.pragma('synchronous = NORMAL');
     this.db.close();
   }
 
@@ -347,11 +392,13 @@ export class SqliteStore implements Store {
   private write(change: () => Change): Promise<StoredValue> {
     return new Promise((resolve, reject) => {
       this.pending.push({ change, resolve, reject });
-      if (this.pending.length === 1) setImmediate(() => this.flush());
+      if (this.pending.length === 1 && !this.checkpointing) setImmediate(() => this.flush());
     });
   }
 
   private flush(): void {
+    // The checkpoint flushes what queued meanwhile once it is done.
+    if (this.checkpointing) return;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
@@ -387,8 +434,12 @@ export class SqliteStore implements Store {
       return;
     }
     const synced = this.syncWal();
+    this.commitsSinceCheckpoint += 1;
+    this.unsynced += 1;
     this.acknowledged = Promise.all([this.acknowledged, synced]).then(
       () => {
+        this.unsynced -= 1;
+        this.maybeCheckpoint();
         // An earlier commit's fsync failed: this one may sit on top of lost pages.
         if (this.failure) {
           for (const op of batch) op.reject(this.failure);
@@ -405,6 +456,7 @@ export class SqliteStore implements Store {
         }
       },
       (error: unknown) => {
+        this.unsynced -= 1;
         // The commit may or may not be on disk: nothing after it can be acknowledged either.
         this.failure ??= new StoreError(
           'Unavailable',
@@ -414,12 +466,66 @@ export class SqliteStore implements Store {
         for (const op of batch) op.reject(this.failure);
       },
     );
+    this.maybeCheckpoint();
+  }
+
+  private maybeCheckpoint(): void {
+    if (this.closed || this.checkpointing) return;
+    const idle = this.unsynced === 0 && this.pending.length === 0;
+    const sinceLast = performance.now() - this.lastCheckpointAt;
+    if (checkpointDue(this.commitsSinceCheckpoint, sinceLast, this.checkpointIntervalMs, idle)) {
+      // A failure is kept in `this.failure`, which refuses every later write.
+      this.checkpoint(false).catch(() => undefined);
+    }
   }
 
   /** fdatasync of the WAL file on the thread pool; WAL mode keeps the file while the store is open. */
   private async syncWal(): Promise<void> {
     this.wal ??= open(`${this.path}-wal`, 'r');
     await (await this.wal).datasync();
+  }
+
+  /**
+   * Copies the WAL into the database file and syncs that on the thread pool, holding commits
+   * meanwhile (see the class comment); `truncate` then empties the WAL file too.
+   */
+  private checkpoint(truncate: boolean): Promise<void> {
+    const run = (this.checkpointing ?? Promise.resolve()).then(() => this.runCheckpoint(truncate));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.checkpointing = settled;
+    void settled.then(() => {
+      if (this.checkpointing !== settled) return;
+      this.checkpointing = undefined;
+      if (this.pending.length > 0) this.flush();
+    });
+    return run;
+  }
+
+  private async runCheckpoint(truncate: boolean): Promise<void> {
+    // Copying frames not yet synced could leave a torn transaction in the database file.
+    await this.acknowledged;
+    if (this.failure) throw this.failure;
+    this.commitsSinceCheckpoint = 0;
+    this.lastCheckpointAt = performance.now();
+    try {
+      // Commits outside the write path (compaction) are synced here; a clean file syncs fast.
+      await this.syncWal();
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      this.dbFile ??= open(this.path, 'r');
+      await (await this.dbFile).datasync();
+      if (truncate) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (error) {
+      // Pages of acknowledged writes may now live only in an unsynced database file.
+      this.failure ??= new StoreError(
+        'Unavailable',
+        `sqlite store ${this.path}: checkpoint failed, the store refuses writes: ${String(error)}`,
+        { cause: error },
+      );
+      throw this.failure;
+    }
   }
 
   private notify(row: EventRow): void {

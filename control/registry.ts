@@ -154,6 +154,8 @@ export class Registry {
     private readonly schema: SchemaHooks,
     private readonly now: () => Date,
     private readonly admission?: Admission,
+    /** Namespaces as the watch cache holds them (undefined: not there, or the cache is not ready). */
+    private readonly cachedNamespace?: (name: string) => KubeObject | undefined,
   ) {
     this.dryRunStore = dryRunWrites(store);
   }
@@ -254,9 +256,15 @@ export class Registry {
     name: string,
   ): Promise<void> {
     if (!info.namespaced) return;
-    const ns = await this.store.get(storageKey(NAMESPACES, undefined, namespace ?? ''));
+    // An active namespace in the cache saves a storage read per create; anything else (absent,
+    // terminating, a cache a moment behind) is decided by storage. kube-apiserver's
+    // NamespaceLifecycle admission reads its informer the same way, with a live lookup on a miss.
+    const cached = this.cachedNamespace?.(namespace ?? '');
+    if (cached && !metaOf(cached).deletionTimestamp) return;
+    const ns = (await this.store.get(storageKey(NAMESPACES, undefined, namespace ?? '')))?.value as
+      KubeObject | undefined;
     if (!ns) throw notFound(NAMESPACES, namespace ?? '');
-    if (metaOf(ns.value as KubeObject).deletionTimestamp) {
+    if (metaOf(ns).deletionTimestamp) {
       throw new ApiError(
         403,
         'Forbidden',

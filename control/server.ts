@@ -109,10 +109,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const services = findResource('', 'v1', 'services')!;
     admission.follow(cacheOf(services), resourcePrefix(services));
     cleanup.push(() => admission.stop());
-    const registry = new Registry(store, opts.ext, () => new Date(), admission);
+    const namespaces = findResource('', 'v1', 'namespaces')!;
+    const namespaceCache = cacheOf(namespaces);
+    const registry = new Registry(
+      store,
+      opts.ext,
+      () => new Date(),
+      admission,
+      (name) =>
+        namespaceCache.isReady
+          ? (namespaceCache.get(storageKey(namespaces, undefined, name))?.value as KubeObject | undefined)
+          : undefined,
+    );
     const gc = new GarbageCollector(registry, cacheOf, logger);
     cleanup.push(() => gc.stop());
-    const namespaces = findResource('', 'v1', 'namespaces')!;
     for (const name of DEFAULT_NAMESPACES) {
       try {
         await registry.create(

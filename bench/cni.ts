@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,12 +76,30 @@ function childCpuMs(): number {
   return (ticks * 1000) / CLOCK_TICKS;
 }
 
-/** CPU time (ms) of a running process and the children it has waited for. */
+/**
+ * CPU time (ms) of a running process, the children it has waited for, and its live descendants
+ * (the resident's netlink helper lives as long as it does).
+ */
 function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0; // exited between listing and reading
+  }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
-  return (ticks * 1000) / CLOCK_TICKS;
+  return (ticks * 1000) / CLOCK_TICKS + liveChildren(pid).reduce((sum, c) => sum + processCpuMs(c), 0);
+}
+
+function liveChildren(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
+      readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
 }
 
 const KLAB_JS = fileURLToPath(new URL('../klab.js', import.meta.url));

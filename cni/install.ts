@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseNetConf } from './config.js';
 import { CniError } from './errors.js';
 import { network, parseCidr } from './ipv4.js';
+import { PERL } from './nlexec.js';
 import { LATEST_VERSION, SUPPORTED_VERSIONS } from './version.js';
 
 export interface InstallOptions {
@@ -45,9 +46,6 @@ export function renderLauncher(nodePath: string, entry: string): string {
 function perlQuote(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
-
-/** Where the launcher for a resident plugin is interpreted; perl-base is Essential on Debian. */
-export const PERL = '/usr/bin/perl';
 
 /**
  * The executable when a resident plugin may be listening: perl without modules starts in a

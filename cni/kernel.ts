@@ -1,17 +1,20 @@
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { CniCode, CniError } from './errors.js';
-import { ipBatch, run } from './exec.js';
+import { ipBatch } from './exec.js';
+import { linkDel } from './netlink.js';
+import { NetlinkError, netlink } from './nlexec.js';
 
 /** Reads of this namespace's links through sysfs: no process spawned. */
 export const sysfs = {
   exists: (dev: string): boolean => existsSync(`/sys/class/net/${dev}`),
   isBridge: (dev: string): boolean => existsSync(`/sys/class/net/${dev}/bridge`),
   mac: (dev: string): string | undefined => readOr(`/sys/class/net/${dev}/address`),
-  mtu: (dev: string): number | undefined => {
-    const v = readOr(`/sys/class/net/${dev}/mtu`);
-    return v === undefined ? undefined : Number(v);
-  },
+  mtu: (dev: string): number | undefined => readNumber(`/sys/class/net/${dev}/mtu`),
+  ifindex: (dev: string): number | undefined => readNumber(`/sys/class/net/${dev}/ifindex`),
+  /** For a veth: its peer's ifindex, in the peer's namespace. */
+  iflink: (dev: string): number | undefined => readNumber(`/sys/class/net/${dev}/iflink`),
   master: (dev: string): string | undefined => {
     try {
       return basename(readlinkSync(`/sys/class/net/${dev}/master`));
@@ -29,38 +32,23 @@ function readOr(path: string): string | undefined {
   }
 }
 
+function readNumber(path: string): number | undefined {
+  const v = readOr(path);
+  return v === undefined ? undefined : Number(v);
+}
+
 export function enableForwarding(): void {
   const path = '/proc/sys/net/ipv4/ip_forward';
   if (readOr(path) !== '1') writeFileSync(path, '1');
 }
 
-/** The 1-based batch line that failed ("Command failed -:N"), if ip reported one. */
-export function failedLine(stderr: string): number | undefined {
-  const m = /Command failed -:(\d+)/.exec(stderr);
-  return m ? Number(m[1]) : undefined;
-}
-
-export class BatchError extends CniError {
-  constructor(
-    where: string,
-    readonly stderr: string,
-    readonly line: number | undefined,
-  ) {
-    super(CniCode.Internal, `${where}: ${stderr.trim().split('\n').join('; ')}`);
-  }
-}
-
-export async function batch(where: string, lines: string[], netns?: string): Promise<void> {
-  const out = await ipBatch(lines, netns);
-  if (out.code !== 0) throw new BatchError(where, out.stderr, failedLine(out.stderr));
-}
-
 /** Deletes a link in this namespace; a link already gone is fine. */
 export async function deleteLink(dev: string): Promise<void> {
   if (!sysfs.exists(dev)) return;
-  const out = await run('ip', ['link', 'del', dev]);
-  if (out.code !== 0 && !/Cannot find device/.test(out.stderr)) {
-    throw new CniError(CniCode.Internal, `deleting ${dev}: ${out.stderr.trim()}`);
+  try {
+    await netlink(`deleting ${dev}`, [linkDel(dev)]);
+  } catch (err) {
+    if (!(err instanceof NetlinkError && err.errno === constants.errno.ENODEV)) throw err;
   }
 }
 

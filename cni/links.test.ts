@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNetConf } from './config.js';
 import { parseIp } from './ipv4.js';
-import { bridgeCreateLine, containerLines, hostLines, type PodLink } from './links.js';
+import { bridgeCreate, containerRequests, hostRequests, type PodLink } from './links.js';
 
 function link(patch: Record<string, unknown>): PodLink {
   const conf = parseNetConf({
@@ -26,38 +26,54 @@ function link(patch: Record<string, unknown>): PodLink {
   };
 }
 
-describe('ip batch lines', () => {
-  it('renders the host side with every bridge option', () => {
+describe('the requests of an ADD', () => {
+  it('sets up the host side with every bridge option', () => {
     const l = link({ isGateway: true, hairpinMode: true, mtu: 1400 });
-    expect([bridgeCreateLine(l), ...hostLines(l)]).toEqual([
-      'link add br9 address 02:00:00:00:00:03 mtu 1400 type bridge',
-      'link set br9 up',
-      'link add veth01234567 mtu 1400 address 02:00:00:00:00:01 type veth peer name eth0 mtu 1400 address 02:00:00:00:00:02 netns /run/netns/pod',
-      'link set veth01234567 master br9',
-      'link set veth01234567 type bridge_slave hairpin on',
-      'link set veth01234567 up',
-      'addr replace 10.244.1.1/24 dev br9',
+    expect(bridgeCreate(l).what).toBe('creating bridge br9');
+    expect(bridgeCreate(l).body.includes(Buffer.from('bridge\0'))).toBe(true);
+    const reqs = hostRequests(l, 4, 100);
+    expect(reqs.map((r) => r.what)).toEqual([
+      'setting flags of br9',
+      'creating veth veth01234567 with peer eth0',
+      'attaching veth01234567 to its bridge',
+      'setting hairpin mode on veth01234567',
+      'setting flags of veth01234567',
+      'adding 10.244.1.1/24 to interface 4',
     ]);
+    // The bridge up, without touching promiscuity.
+    expect([reqs[0]?.body.readUInt32LE(8), reqs[0]?.body.readUInt32LE(12)]).toEqual([1, 1]);
   });
 
-  it('renders a plain L2 port without gateway, and promiscuous bridges', () => {
-    expect(hostLines(link({ promiscMode: true }))).toEqual([
-      'link set br9 promisc on up',
-      'link add veth01234567 address 02:00:00:00:00:01 type veth peer name eth0 address 02:00:00:00:00:02 netns /run/netns/pod',
-      'link set veth01234567 master br9',
-      'link set veth01234567 up',
+  it('sets up a plain L2 port without gateway, and promiscuous bridges', () => {
+    const reqs = hostRequests(link({ promiscMode: true }), 4, 100);
+    expect(reqs.map((r) => r.what)).toEqual([
+      'setting flags of br9',
+      'creating veth veth01234567 with peer eth0',
+      'attaching veth01234567 to its bridge',
+      'setting flags of veth01234567',
     ]);
+    expect([reqs[0]?.body.readUInt32LE(8), reqs[0]?.body.readUInt32LE(12)]).toEqual([0x101, 0x101]);
   });
 
-  it('renders the pod side: addresses, link, routes via the gateway unless given', () => {
+  it('configures the pod side: addresses, link, routes via the gateway unless given', () => {
     const l = link({});
-    expect(
-      containerLines('eth0', l.leases, [{ dst: '0.0.0.0/0' }, { dst: '10.96.0.0/12', gw: '10.244.1.254' }]),
-    ).toEqual([
-      'addr add 10.244.1.5/24 dev eth0',
-      'link set eth0 up',
-      'route add 0.0.0.0/0 via 10.244.1.1 dev eth0',
-      'route add 10.96.0.0/12 via 10.244.1.254 dev eth0',
+    const reqs = containerRequests('eth0', 2, l.leases, [
+      { dst: '0.0.0.0/0' },
+      { dst: '10.96.0.0/12', gw: '10.244.1.254' },
     ]);
+    expect(reqs.map((r) => r.what)).toEqual([
+      'adding 10.244.1.5/24 to interface 2',
+      'setting flags of eth0',
+      'adding route to 0.0.0.0/0',
+      'adding route to 10.96.0.0/12',
+    ]);
+    expect([...(reqs[2]?.body.subarray(-12, -8) ?? [])]).toEqual([10, 244, 1, 1]);
+    expect([...(reqs[3]?.body.subarray(-12, -8) ?? [])]).toEqual([10, 244, 1, 254]);
+  });
+
+  it('refuses a route that is not IPv4', () => {
+    expect(() => containerRequests('eth0', 2, link({}).leases, [{ dst: 'fd00::/64' }])).toThrow(
+      'route dst fd00::/64 is not an IPv4 address or CIDR',
+    );
   });
 });

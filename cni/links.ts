@@ -1,6 +1,18 @@
 import type { NetConf } from './config.js';
-import { formatCidr, formatIp } from './ipv4.js';
+import { parseCidr, parseIp } from './ipv4.js';
 import type { Lease } from './ipam.js';
+import {
+  IFF_PROMISC,
+  IFF_UP,
+  addrAdd,
+  bridgeAdd,
+  bridgePortHairpin,
+  linkSetFlags,
+  linkSetMaster,
+  routeAdd,
+  vethAdd,
+  type NlRequest,
+} from './netlink.js';
 import type { Route } from './types.js';
 
 export interface PodLink {
@@ -14,49 +26,57 @@ export interface PodLink {
   leases: Lease[];
 }
 
-const mtu = (conf: NetConf): string => (conf.mtu ? ` mtu ${conf.mtu}` : '');
-
-export function bridgeCreateLine(a: PodLink): string {
-  return `link add ${a.conf.bridge} address ${a.bridgeMac}${mtu(a.conf)} type bridge`;
+export function bridgeCreate(a: PodLink): NlRequest {
+  return bridgeAdd(a.conf.bridge, { mtu: a.conf.mtu, mac: a.bridgeMac });
 }
 
 /**
- * `ip -batch` lines for the node side: the bridge (created by the caller's separate first line
- * when missing), the veth pair with its container end created directly inside the pod netns,
- * the port settings and the gateway address on the bridge.
+ * The node side, sent in the node namespace: the bridge up, the veth pair with its container end
+ * created directly inside the pod netns (held as `peerNsFd`), the port settings and the gateway
+ * address on the bridge (`bridgeIndex`).
  */
-export function hostLines(a: PodLink): string[] {
+export function hostRequests(a: PodLink, bridgeIndex: number, peerNsFd: number): NlRequest[] {
   const { conf } = a;
-  const lines = [
-    `link set ${conf.bridge}${conf.promiscMode ? ' promisc on' : ''} up`,
-    `link add ${a.hostVeth}${mtu(conf)} address ${a.hostMac} type veth peer name ${a.ifname}${mtu(conf)} address ${a.containerMac} netns ${a.netns}`,
-    `link set ${a.hostVeth} master ${conf.bridge}`,
+  const flags = IFF_UP | (conf.promiscMode ? IFF_PROMISC : 0);
+  const reqs = [
+    linkSetFlags(conf.bridge, flags, flags),
+    vethAdd(
+      a.hostVeth,
+      { mtu: conf.mtu, mac: a.hostMac },
+      a.ifname,
+      { mtu: conf.mtu, mac: a.containerMac },
+      peerNsFd,
+    ),
+    linkSetMaster(a.hostVeth, bridgeIndex),
   ];
-  if (conf.hairpinMode) lines.push(`link set ${a.hostVeth} type bridge_slave hairpin on`);
-  lines.push(`link set ${a.hostVeth} up`);
+  if (conf.hairpinMode) reqs.push(bridgePortHairpin(a.hostVeth));
+  reqs.push(linkSetFlags(a.hostVeth, IFF_UP, IFF_UP));
   if (conf.isGateway) {
-    for (const l of a.leases) {
-      // replace, not add: concurrent first ADDs race to put the same address on the bridge.
-      lines.push(
-        `addr replace ${formatCidr({ ip: l.range.gateway, prefix: l.range.subnet.prefix })} dev ${conf.bridge}`,
-      );
-    }
+    // replace, not add: concurrent first ADDs race to put the same address on the bridge.
+    for (const l of a.leases) reqs.push(addrAdd(bridgeIndex, l.range.gateway, l.range.subnet.prefix, true));
   }
-  return lines;
+  return reqs;
 }
 
-export function routeLine(r: Route, ifname: string, defaultGw: string | undefined): string {
-  const gw = r.gw ?? defaultGw;
-  return `route add ${r.dst}${gw ? ` via ${gw}` : ''} dev ${ifname}`;
+function parsed<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} is not an IPv4 address or CIDR`);
+  return value;
 }
 
-/** `ip -batch` lines run inside the pod netns: addresses, link up, routes. */
-export function containerLines(ifname: string, leases: Lease[], routes: Route[]): string[] {
-  const lines = leases.map(
-    (l) => `addr add ${formatCidr({ ip: l.ip, prefix: l.range.subnet.prefix })} dev ${ifname}`,
-  );
-  lines.push(`link set ${ifname} up`);
-  const gw = leases[0] ? formatIp(leases[0].range.gateway) : undefined;
-  for (const r of routes) lines.push(routeLine(r, ifname, gw));
-  return lines;
+/** The pod side, sent inside the pod netns to its interface `index`: addresses, link up, routes. */
+export function containerRequests(
+  ifname: string,
+  index: number,
+  leases: Lease[],
+  routes: Route[],
+): NlRequest[] {
+  const reqs = leases.map((l) => addrAdd(index, l.ip, l.range.subnet.prefix, false));
+  reqs.push(linkSetFlags(ifname, IFF_UP, IFF_UP));
+  const defaultGw = leases[0]?.range.gateway;
+  for (const r of routes) {
+    const dst = parsed(parseCidr(r.dst), `route dst ${r.dst}`);
+    const gw = r.gw === undefined ? defaultGw : parsed(parseIp(r.gw), `route gw ${r.gw}`);
+    reqs.push(routeAdd(dst.ip, dst.prefix, index, gw));
+  }
+  return reqs;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CniCode, CniError } from './errors.js';
+import { closeNetlink } from './nlexec.js';
 import { invoke, type Reply } from './plugin.js';
 import { LATEST_VERSION } from './version.js';
 
@@ -16,5 +17,6 @@ async function main(): Promise<Reply> {
 }
 
 const reply = await main();
+await closeNetlink();
 if (reply.stdout !== '') process.stdout.write(reply.stdout + '\n');
 process.exitCode = reply.exitCode;

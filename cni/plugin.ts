@@ -1,4 +1,5 @@
 import { accessSync, constants, existsSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import { dirname } from 'node:path';
 import { decode, parseNetConf, type NetConf } from './config.js';
 import { parseEnv, type CniEnv } from './env.js';
@@ -6,10 +7,11 @@ import { CniCode, CniError } from './errors.js';
 import { formatCidr, formatIp, parseCidr } from './ipv4.js';
 import { freeCount } from './ipam.js';
 import { LeaseStore } from './ipam-store.js';
-import { BatchError, batch, deleteLink, enableForwarding, inspectContainer, sysfs } from './kernel.js';
-import { bridgeCreateLine, containerLines, hostLines, type PodLink } from './links.js';
+import { deleteLink, enableForwarding, inspectContainer, sysfs } from './kernel.js';
+import { bridgeCreate, containerRequests, hostRequests, type PodLink } from './links.js';
 import { addMasq, listMasqChains, masqKnownDeleteRules, removeMasq } from './masq.js';
 import { bridgeMac, chainName, randomMac, vethName } from './names.js';
+import { NetlinkError, PEER_NS_FD, netlink } from './nlexec.js';
 import { buildResult, podRoutes } from './result.js';
 import type { Result } from './types.js';
 import { LATEST_VERSION, versionResult } from './version.js';
@@ -20,20 +22,27 @@ function requireNetns(env: CniEnv): void {
   }
 }
 
+function ifindex(dev: string, index: number | undefined): number {
+  if (index === undefined) throw new CniError(CniCode.Internal, `${dev} vanished while being set up`);
+  return index;
+}
+
 async function setUpHost(link: PodLink): Promise<void> {
   const { bridge } = link.conf;
   if (sysfs.exists(bridge) && !sysfs.isBridge(bridge)) {
     throw new CniError(CniCode.Internal, `bridge: ${bridge} already exists but is not a bridge`);
   }
-  const lines = hostLines(link);
-  if (sysfs.exists(bridge)) return batch('setting up the host side', lines);
-  try {
-    await batch('setting up the host side', [bridgeCreateLine(link), ...lines]);
-  } catch (err) {
-    // Another ADD created the bridge between the check and our batch; nothing else ran.
-    if (!(err instanceof BatchError && err.line === 1 && sysfs.isBridge(bridge))) throw err;
-    await batch('setting up the host side', lines);
+  if (!sysfs.exists(bridge)) {
+    try {
+      await netlink('setting up the host side', [bridgeCreate(link)]);
+    } catch (err) {
+      // Another ADD created the bridge between the check and ours.
+      if (!(err instanceof NetlinkError && err.errno === os.errno.EEXIST && sysfs.isBridge(bridge)))
+        throw err;
+    }
   }
+  const reqs = hostRequests(link, ifindex(bridge, sysfs.ifindex(bridge)), PEER_NS_FD);
+  await netlink('setting up the host side', reqs, { peerNetns: link.netns });
 }
 
 async function undoAdd(env: CniEnv, conf: NetConf, store: LeaseStore, hostVeth: string, ownsVeth: boolean) {
@@ -65,10 +74,11 @@ async function add(env: CniEnv, conf: NetConf): Promise<Result> {
   const vethExisted = sysfs.exists(link.hostVeth);
   try {
     await setUpHost(link);
-    await batch(
+    const index = ifindex(env.ifname, sysfs.iflink(link.hostVeth));
+    await netlink(
       'configuring the pod interface',
-      containerLines(env.ifname, leases, podRoutes(conf, leases)),
-      env.netns,
+      containerRequests(env.ifname, index, leases, podRoutes(conf, leases)),
+      { netns: env.netns },
     );
     if (conf.isGateway) enableForwarding();
     if (conf.ipMasq) await addMasq(conf.name, env.containerId, leases, conf.nonMasqueradeCIDRs);

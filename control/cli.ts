@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -103,6 +104,12 @@ export function registerControlCommands(program: Command): void {
       }) => {
         const dataDir =
           opts.dataDir ?? control.error("error: required option '--data-dir <dir>' not specified");
+        // With a few GB of RAM, V8 lets the old generation grow to 4× the live heap between full
+        // collections; the server's short-lived request garbage (more of it with etcd, whose
+        // round trips keep it alive past young-generation collections) then held RSS at 310–370
+        // MB for a 65 MB live heap at 10k Services + 10k EndpointSlices. Letting it at most double
+        // keeps RSS near 245 MB with no measurable CPU per write (bench/api.js).
+        setFlagsFromString('--heap-growing-percent=100');
         const server = await startServer({
           dataDir,
           host: opts.listen.host,

@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from './exec.js';
+import { IFF_UP, linkDel, linkSetFlags } from './netlink.js';
+import { NetlinkError, closeNetlink, netlink } from './nlexec.js';
+
+/**
+ * The netlink helper against a throwaway namespace, on a veth pair whose names exist nowhere
+ * else: a request that went to the wrong namespace fails instead of touching the host.
+ */
+
+const id = randomBytes(3).toString('hex');
+const NS = `kcni-nl-${id}`;
+const PATH = `/run/netns/${NS}`;
+const DEV = `knl${id}`;
+
+async function flags(): Promise<string> {
+  return (await run('ip', ['-n', NS, '-o', 'link', 'show', DEV])).stdout;
+}
+
+beforeAll(async () => {
+  for (const args of [
+    ['netns', 'add', NS],
+    ['-n', NS, 'link', 'add', DEV, 'type', 'veth', 'peer', 'name', `${DEV}p`],
+  ]) {
+    const out = await run('ip', args);
+    if (out.code !== 0) throw new Error(`ip ${args.join(' ')}: ${out.stderr}`);
+  }
+});
+
+afterAll(async () => {
+  await closeNetlink();
+  await run('ip', ['netns', 'del', NS]);
+});
+
+describe('netlink helper', () => {
+  it('sends requests inside another namespace and reports the first the kernel refuses', async () => {
+    expect(await flags()).not.toContain(',UP');
+    await netlink('test', [linkSetFlags(DEV, IFF_UP, IFF_UP)], { netns: PATH });
+    expect(await flags()).toContain(',UP');
+
+    const refused = netlink(
+      'test',
+      [linkSetFlags(DEV, 0, IFF_UP), linkDel('nosuch0'), linkSetFlags(DEV, IFF_UP, IFF_UP)],
+      {
+        netns: PATH,
+      },
+    );
+    await expect(refused).rejects.toThrow('test: deleting nosuch0: ENODEV');
+    await expect(refused).rejects.toBeInstanceOf(NetlinkError);
+    // The requests after the refused one were not sent.
+    expect(await flags()).not.toContain(',UP');
+  });
+
+  it('says why it cannot enter a namespace, and starts again after it was ended', async () => {
+    await expect(
+      netlink('test', [linkSetFlags(DEV, IFF_UP, IFF_UP)], { netns: `${PATH}-gone` }),
+    ).rejects.toThrow(`opening ${PATH}-gone: No such file or directory`);
+    await closeNetlink();
+    await netlink('test', [linkSetFlags(DEV, IFF_UP, IFF_UP)], { netns: PATH });
+    expect(await flags()).toContain(',UP');
+  });
+});

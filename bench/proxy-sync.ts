@@ -21,6 +21,8 @@ import { performance } from 'node:perf_hooks';
 import type { EndpointSliceObject, ServiceObject } from '../proxy/objects.js';
 import { hostExec, IptablesApplier } from '../proxy/iptables/apply.js';
 import type { Backend, Exec } from '../proxy/iptables/apply.js';
+import { JUMP_RULES, jumpRuleArgs } from '../proxy/iptables/jumps.js';
+import type { JumpRule } from '../proxy/iptables/jumps.js';
 import { ProxySyncEngine } from '../proxy/sync.js';
 
 const ENDPOINTS = 10;
@@ -78,7 +80,14 @@ const scratch = mkdtempSync(join(tmpdir(), 'kpx-bench-'));
  * Runs commands in `ns`; restores (calls with stdin) run under /usr/bin/time so their CPU
  * seconds and their input are recorded.
  */
-function benchExec(ns: string, record: { cpu: number; input: string }): Exec {
+interface Usage {
+  /** user + sys ms of the last restore, its sys (kernel) part, and its input. */
+  cpu: number;
+  sys: number;
+  input: string;
+}
+
+function benchExec(ns: string, record: Usage): Exec {
   return async (file, args, input) => {
     const inNs = ['--net=/run/netns/' + ns, file, ...args];
     if (input === undefined) return hostExec('nsenter', inNs);
@@ -87,6 +96,7 @@ function benchExec(ns: string, record: { cpu: number; input: string }): Exec {
     const [user = 0, sys = 0] =
       readFileSync(out, 'utf8').trim().split('\n').at(-1)?.split(' ').map(Number) ?? [];
     record.cpu = 1000 * (user + sys);
+    record.sys = 1000 * sys;
     record.input = input;
     return r;
   };
@@ -101,26 +111,95 @@ interface Row {
   render: number;
   restore: number;
   restoreCpu: number;
+  restoreSys: number;
   total: number;
   floor: number;
   floorCpu: number;
 }
 
-/** Plain iptables-restore of `text` into a fresh namespace: wall and CPU ms. */
-async function plainRestore(backend: Backend, text: string): Promise<[number, number]> {
-  const ns = await freshNs();
-  const record = { cpu: 0, input: '' };
+/** Plain `iptables-restore --noflush` of `text` into namespace `ns`: wall, CPU and sys ms. */
+async function plainRestoreIn(ns: string, backend: Backend, text: string): Promise<[number, number, number]> {
+  const record: Usage = { cpu: 0, sys: 0, input: '' };
   const t0 = performance.now();
   const r = await benchExec(ns, record)(`iptables-${backend}-restore`, ['--noflush'], text);
   const t = ms(t0);
-  await removeNs(ns);
   if (r.code !== 0) throw new Error(`plain restore: ${r.stderr}`);
-  return [t, record.cpu];
+  return [t, record.cpu, record.sys];
+}
+
+/** The same into a fresh namespace. */
+async function plainRestore(backend: Backend, text: string): Promise<[number, number, number]> {
+  const ns = await freshNs();
+  try {
+    return await plainRestoreIn(ns, backend, text);
+  } finally {
+    await removeNs(ns);
+  }
+}
+
+/** The first KUBE-SEP chain of restore text `text`, rewritten with the same rules. */
+function oneSepChain(text: string): string {
+  const chain = /^:(KUBE-SEP-\w+) /m.exec(text)?.[1];
+  if (chain === undefined) throw new Error('no KUBE-SEP chain in the change text');
+  const rules = text.split('\n').filter((l) => l.startsWith(`-A ${chain} `));
+  return `*nat\n:${chain} - [0:0]\n${rules.join('\n')}\nCOMMIT\n`;
+}
+
+const PROBE = 'KUBE-BENCH-PROBE';
+const probe = (rule: string) => `*nat\n:${PROBE} - [0:0]\n-A ${PROBE} ${rule}\nCOMMIT\n`;
+const dropProbe = `*nat\n:${PROBE} - [0:0]\n-X ${PROBE}\nCOMMIT\n`;
+/** The nat jump rules that make the service chains reachable from base chains. */
+const SERVICE_JUMPS = JUMP_RULES.filter((r) => r.table === 'nat' && r.to === 'KUBE-SERVICES');
+
+/**
+ * Floors in the loaded table: plain restores of the change text again, of one SEP chain, and of
+ * one rule in a chain nothing jumps to, without and with a verdict (a verdict or an xt target
+ * makes the kernel re-validate every rule reachable from the table's base chains at commit),
+ * the last once more with the base chains' jumps into KUBE-SERVICES removed for the moment.
+ */
+async function floors(ns: string, backend: Backend, n: number, change: string | undefined, rows: Row[]) {
+  const floor = async (what: string, text: string, after?: string) => {
+    const [wall, cpu, sys] = await plainRestoreIn(ns, backend, text);
+    if (after !== undefined) await plainRestoreIn(ns, backend, after);
+    rows.push({
+      what: `  floor at ${n}: ${what}`,
+      bytes: text.length,
+      render: Number.NaN,
+      restore: wall,
+      restoreCpu: cpu,
+      restoreSys: sys,
+      total: Number.NaN,
+      floor: Number.NaN,
+      floorCpu: Number.NaN,
+    });
+  };
+  if (change !== undefined) {
+    await floor('the change text again', change);
+    await floor('one SEP chain rewritten', oneSepChain(change));
+  }
+  await floor('1 rule, no verdict, idle chain', probe('-s 10.0.0.1'), dropProbe);
+  await floor('1 ACCEPT rule, idle chain', probe('-s 10.0.0.1 -j ACCEPT'), dropProbe);
+  const iptables = (op: string, r: JumpRule) =>
+    hostExec('nsenter', [
+      `--net=/run/netns/${ns}`,
+      `iptables-${backend}`,
+      '-t',
+      'nat',
+      op,
+      r.from,
+      ...jumpRuleArgs(r),
+    ]);
+  for (const r of SERVICE_JUMPS) await iptables('-D', r);
+  try {
+    await floor('  same, no base chain jumps to it', probe('-s 10.0.0.1 -j ACCEPT'), dropProbe);
+  } finally {
+    for (const r of SERVICE_JUMPS) await iptables('-I', r);
+  }
 }
 
 async function benchSize(backend: Backend, n: number, rows: Row[], withChange: boolean): Promise<void> {
   const ns = await freshNs();
-  const record = { cpu: 0, input: '' };
+  const record: Usage = { cpu: 0, sys: 0, input: '' };
   const exec = benchExec(ns, record);
   const engine = new ProxySyncEngine({
     node,
@@ -131,48 +210,56 @@ async function benchSize(backend: Backend, n: number, rows: Row[], withChange: b
     // out of the one-change figure, as in a steady state.
     syncPeriodMs: 3_600_000,
   });
-  for (let i = 0; i < n; i++) {
-    engine.setService(service(i));
-    engine.setEndpointSlice(slice(i));
-  }
-  const t0 = performance.now();
-  const full = await engine.syncNow();
-  const total = ms(t0);
-  if (!full.ok) throw new Error(`full sync failed: ${full.error}`);
-  const fullCpu = record.cpu;
-  const [floor, floorCpu] = await plainRestore(backend, record.input);
-  rows.push({
-    what: `full sync, ${n} svc × ${ENDPOINTS} ep`,
-    bytes: full.bytes,
-    render: full.renderMs,
-    restore: full.restoreMs,
-    restoreCpu: fullCpu,
-    total,
-    floor,
-    floorCpu,
-  });
-
-  if (withChange) {
-    for (let k = 1; k <= 3; k++) {
-      engine.setEndpointSlice(slice(Math.floor(n / 2) + k, 1));
-      const t1 = performance.now();
-      const partial = await engine.syncNow();
-      const totalPartial = ms(t1);
-      if (!partial.ok || partial.full) throw new Error(`partial sync failed: ${partial.error}`);
-      rows.push({
-        what: `1 endpoint change at ${n} svc (#${k})`,
-        bytes: partial.bytes,
-        render: partial.renderMs,
-        restore: partial.restoreMs,
-        restoreCpu: record.cpu,
-        total: totalPartial,
-        floor: Number.NaN,
-        floorCpu: Number.NaN,
-      });
+  try {
+    for (let i = 0; i < n; i++) {
+      engine.setService(service(i));
+      engine.setEndpointSlice(slice(i));
     }
+    const t0 = performance.now();
+    const full = await engine.syncNow();
+    const total = ms(t0);
+    if (!full.ok) throw new Error(`full sync failed: ${full.error}`);
+    const { cpu: fullCpu, sys: fullSys, input } = record;
+    const [floor, floorCpu] = await plainRestore(backend, input);
+    rows.push({
+      what: `full sync, ${n} svc × ${ENDPOINTS} ep`,
+      bytes: full.bytes,
+      render: full.renderMs,
+      restore: full.restoreMs,
+      restoreCpu: fullCpu,
+      restoreSys: fullSys,
+      total,
+      floor,
+      floorCpu,
+    });
+
+    let change: string | undefined;
+    if (withChange) {
+      for (let k = 1; k <= 3; k++) {
+        engine.setEndpointSlice(slice(Math.floor(n / 2) + k, 1));
+        const t1 = performance.now();
+        const partial = await engine.syncNow();
+        const totalPartial = ms(t1);
+        if (!partial.ok || partial.full) throw new Error(`partial sync failed: ${partial.error}`);
+        change = record.input;
+        rows.push({
+          what: `1 endpoint change at ${n} svc (#${k})`,
+          bytes: partial.bytes,
+          render: partial.renderMs,
+          restore: partial.restoreMs,
+          restoreCpu: record.cpu,
+          restoreSys: record.sys,
+          total: totalPartial,
+          floor: Number.NaN,
+          floorCpu: Number.NaN,
+        });
+      }
+    }
+    await floors(ns, backend, n, change, rows);
+  } finally {
+    await engine.stop();
+    await removeNs(ns);
   }
-  await engine.stop();
-  await removeNs(ns);
 }
 
 async function available(backend: Backend): Promise<boolean> {
@@ -202,14 +289,14 @@ async function main(): Promise<void> {
       const rows: Row[] = [];
       for (const [i, n] of sizes.entries()) await benchSize(backend, n, rows, i === sizes.length - 1);
       console.log(
-        `\nkube-proxy iptables sync, iptables-${backend} (ms; cpu = iptables-restore user+sys; floor = plain iptables-restore of the same text into a fresh namespace; load ${load} → ${loadavg()[0]?.toFixed(1)})`,
+        `\nkube-proxy iptables sync, iptables-${backend} (ms; cpu = iptables-restore user+sys, sys = its kernel part; floor = plain iptables-restore of the same text into a fresh namespace; load ${load} → ${loadavg()[0]?.toFixed(1)})`,
       );
       console.log(
-        `${'case'.padEnd(36)}${'bytes'.padStart(11)}${'render'.padStart(9)}${'restore'.padStart(9)}${'cpu'.padStart(9)}${'total'.padStart(9)}${'floor'.padStart(9)}${'floorcpu'.padStart(9)}  render/restore`,
+        `${'case'.padEnd(48)}${'bytes'.padStart(11)}${'render'.padStart(9)}${'restore'.padStart(9)}${'cpu'.padStart(9)}${'sys'.padStart(9)}${'total'.padStart(9)}${'floor'.padStart(9)}${'floorcpu'.padStart(9)}  render/restore`,
       );
       for (const r of rows) {
         console.log(
-          `${r.what.padEnd(36)}${String(r.bytes).padStart(11)}${fmt(r.render)}${fmt(r.restore)}${fmt(r.restoreCpu)}${fmt(r.total)}${fmt(r.floor)}${fmt(r.floorCpu)}  ${((100 * r.render) / r.restore).toFixed(1)}%`,
+          `${r.what.padEnd(48)}${String(r.bytes).padStart(11)}${fmt(r.render)}${fmt(r.restore)}${fmt(r.restoreCpu)}${fmt(r.restoreSys)}${fmt(r.total)}${fmt(r.floor)}${fmt(r.floorCpu)}  ${Number.isNaN(r.render) ? '' : `${((100 * r.render) / r.restore).toFixed(1)}%`}`,
         );
       }
     }

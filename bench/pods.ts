@@ -109,8 +109,12 @@ function labCpuSeconds(dir: string): Map<string, number> {
       const who = klab < 0 ? 'other' : (argv[klab + 1] ?? 'other');
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]), 0);
-      out.set(who, (out.get(who) ?? 0) + ticks / 100);
+      // utime+stime, then cutime+cstime: the agent's children are its pods and its forks.
+      const own = (Number(f[11]) + Number(f[12])) / 100;
+      const reaped = (Number(f[13]) + Number(f[14])) / 100;
+      out.set(who, (out.get(who) ?? 0) + own);
+      const kids = who === 'agent' ? 'agent children' : who;
+      out.set(kids, (out.get(kids) ?? 0) + reaped);
     } catch {
       // the process exited meanwhile
     }

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { install } from '../cni/install.js';
 import { ApiError, KubeClient, type KubeObject } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
@@ -57,6 +58,8 @@ export interface AgentOptions {
   cniCheckPeriodSeconds: number;
   log: (msg: string, fields?: Record<string, unknown>) => void;
 }
+
+const ECHO_ARGV = [process.execPath, fileURLToPath(new URL('./images/echo-main.js', import.meta.url))];
 
 /** Pods whose sync (sandbox, CNI ADD, container starts, status) may be under way at once. */
 const POD_SYNC_CONCURRENCY = 8;
@@ -344,6 +347,7 @@ export class Agent {
           ? { kind: 'error' as const, reason: 'CreateContainerConfigError', message: env.message }
           : containerLaunch(pod, spec, {
               klabArgv: [process.execPath, process.argv[1] as string],
+              echoArgv: ECHO_ARGV,
               nodeName: this.o.node,
               hostIP: this.o.nodeIP,
               podIP: rt.podIP ?? '',

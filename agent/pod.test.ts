@@ -15,6 +15,7 @@ const pod = (image: string, extra: ContainerSpec[] = []): Pod => ({
 });
 const ctx = {
   klabArgv: ['/node', '/klab.js'],
+  echoArgv: ['/node', '/echo-main.js'],
   nodeName: 'node-2',
   hostIP: '192.168.56.12',
   podIP: '10.244.2.5',
@@ -26,7 +27,7 @@ describe('containerLaunch', () => {
     const launch = containerLaunch(p, p.spec.containers![0]!, ctx);
     expect(launch).toEqual({
       kind: 'run',
-      argv: ['/node', '/klab.js', 'echo', '--port', '9090'],
+      argv: ['/node', '/echo-main.js', '--port', '9090'],
       env: expect.objectContaining({
         POD_NAME: 'web-1',
         POD_IP: '10.244.2.5',

@@ -89,6 +89,8 @@ export function sandboxName(prefix: string, uid: string): string {
 
 export interface LaunchContext {
   readonly klabArgv: readonly string[];
+  /** How to start the klab/echo image: node and its own small entry (images/echo-main). */
+  readonly echoArgv: readonly string[];
   readonly nodeName: string;
   readonly hostIP: string;
   readonly podIP: string;
@@ -125,13 +127,7 @@ export function containerLaunch(pod: Pod, container: ContainerSpec, ctx: LaunchC
   switch (imageName(image)) {
     case 'klab/echo': {
       const port = container.ports?.find((p) => (p.protocol ?? 'TCP') === 'TCP')?.containerPort ?? 8080;
-      const argv = [
-        ...ctx.klabArgv,
-        'echo',
-        '--port',
-        String(port),
-        ...expandArgv(container.args ?? [], env),
-      ];
+      const argv = [...ctx.echoArgv, '--port', String(port), ...expandArgv(container.args ?? [], env)];
       return { kind: 'run', argv, env };
     }
     case 'klab/dns': {

@@ -192,44 +192,55 @@ export function parsePort(value: string, flag: string): number {
   return port;
 }
 
+export interface EchoFlags {
+  readonly port: string;
+  readonly tcpPort: string;
+  readonly udpPort: string;
+  readonly address: string;
+  readonly node?: string;
+}
+
+export const ECHO_DEFAULTS = { port: '8080', tcpPort: '9000', udpPort: '9000', address: '0.0.0.0' } as const;
+
+/** Runs the echo server until SIGTERM or SIGINT: `klab echo` and the image's own entry (echo-main). */
+export async function runEcho(opts: EchoFlags): Promise<void> {
+  let echo: RunningEcho;
+  try {
+    echo = await startEcho({
+      address: opts.address,
+      httpPort: parsePort(opts.port, '--port'),
+      tcpPort: parsePort(opts.tcpPort, '--tcp-port'),
+      udpPort: parsePort(opts.udpPort, '--udp-port'),
+      identity: identityFromEnv(process.env, opts.node),
+      log: (line) => console.log(line),
+    });
+  } catch (error) {
+    console.error(`klab echo: ${(error as Error).message}`);
+    process.exitCode = 1;
+    return;
+  }
+  logLine(console.log, {
+    msg: 'listening',
+    address: opts.address,
+    http: echo.httpPort,
+    tcp: echo.tcpPort,
+    udp: echo.udpPort,
+  });
+  const stop = () => {
+    void echo.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
 export function registerEchoCommand(program: Command): void {
   program
     .command('echo')
     .description('HTTP/TCP/UDP echo server that reports its host, node and the client address it sees')
-    .option('--port <port>', 'HTTP port', '8080')
-    .option('--tcp-port <port>', 'TCP echo port', '9000')
-    .option('--udp-port <port>', 'UDP port (answers with JSON)', '9000')
-    .option('--address <ip>', 'address to listen on', '0.0.0.0')
+    .option('--port <port>', 'HTTP port', ECHO_DEFAULTS.port)
+    .option('--tcp-port <port>', 'TCP echo port', ECHO_DEFAULTS.tcpPort)
+    .option('--udp-port <port>', 'UDP port (answers with JSON)', ECHO_DEFAULTS.udpPort)
+    .option('--address <ip>', 'address to listen on', ECHO_DEFAULTS.address)
     .option('--node <name>', 'node name to report (NODE_NAME wins)')
-    .action(
-      async (opts: { port: string; tcpPort: string; udpPort: string; address: string; node?: string }) => {
-        let echo: RunningEcho;
-        try {
-          echo = await startEcho({
-            address: opts.address,
-            httpPort: parsePort(opts.port, '--port'),
-            tcpPort: parsePort(opts.tcpPort, '--tcp-port'),
-            udpPort: parsePort(opts.udpPort, '--udp-port'),
-            identity: identityFromEnv(process.env, opts.node),
-            log: (line) => console.log(line),
-          });
-        } catch (error) {
-          console.error(`klab echo: ${(error as Error).message}`);
-          process.exitCode = 1;
-          return;
-        }
-        logLine(console.log, {
-          msg: 'listening',
-          address: opts.address,
-          http: echo.httpPort,
-          tcp: echo.tcpPort,
-          udp: echo.udpPort,
-        });
-        const stop = () => {
-          void echo.close().then(() => process.exit(0));
-        };
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      },
-    );
+    .action(runEcho);
 }

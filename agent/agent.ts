@@ -8,7 +8,16 @@ import { install } from '../cni/install.js';
 import { ApiError, KubeClient, type KubeObject } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
-import { cniCall, cniGC, type CniNetwork, type Resident, resultAddress, startResident } from './cni.js';
+import {
+  cniCall,
+  cniGC,
+  type CniNetwork,
+  keepSysfs,
+  type Resident,
+  resultAddress,
+  startResident,
+  type SysfsNamespace,
+} from './cni.js';
 import { createSandbox, deleteSandbox, writeSandboxHosts } from './netns.js';
 import { desiredNode, type Machine, microTime, nodeConditions, nodeLease } from './node.js';
 import { containerEnv, type EnvResult, type ObjectData, referencedObjects, type Service } from './env.js';
@@ -114,6 +123,7 @@ export class Agent {
   private services: Informer<KubeObject & Service> | undefined;
   private network: CniNetwork | undefined;
   private resident: Resident | undefined;
+  private sysfs: SysfsNamespace | undefined;
   private syncing: Promise<void> | undefined;
   private apiServer: string | undefined;
   private again = false;
@@ -138,6 +148,7 @@ export class Agent {
     const podCIDR = await this.waitForPodCIDR();
     const residentSocket = join(this.o.stateDir, 'klab-bridge.sock');
     this.resident = startResident([process.execPath, process.argv[1] as string], residentSocket, this.o.log);
+    this.sysfs = keepSysfs(this.o.log);
     const installed = install({
       binDir: this.o.cniBinDir,
       confDir: this.o.cniConfDir,
@@ -155,6 +166,7 @@ export class Agent {
       confDir: this.o.cniConfDir,
       conflist: installed.conflist.slice(this.o.cniConfDir.length + 1),
       ifName: 'eth0',
+      sysfs: this.sysfs,
     };
     this.o.log('cni installed', { podCIDR, conflist: installed.conflist });
     for (const rt of await this.store.loadAll()) this.runtimes.set(rt.uid, rt);
@@ -191,7 +203,7 @@ export class Agent {
     for (const t of this.probeTimers.values()) clearTimeout(t);
     await Promise.all([this.pods?.stop(), this.nodes?.stop(), this.services?.stop()]);
     await this.syncing;
-    await this.resident?.stop();
+    await Promise.all([this.resident?.stop(), this.sysfs?.stop()]);
     this.client.close();
   }
 

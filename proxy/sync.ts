@@ -8,7 +8,7 @@ import { ProxyMetrics } from './metrics.js';
 import type { IptablesApplier } from './iptables/apply.js';
 import type { Exec } from './iptables/apply.js';
 import { JUMP_RULES, jumpRuleArgs } from './iptables/jumps.js';
-import { isServiceChainName } from './iptables/names.js';
+import { isServiceChainName, retireUnusedChainNames } from './iptables/names.js';
 import {
   activeChains,
   NFT_STAGE_BUDGET,
@@ -16,8 +16,9 @@ import {
   portFragment,
   renderIptables,
   renderServiceChains,
+  replaceActiveChains,
 } from './iptables/render.js';
-import type { FragmentCache, IptablesRenderOptions, PortFragment } from './iptables/render.js';
+import type { FragmentCache, IptablesRenderOptions, PortContext, PortFragment } from './iptables/render.js';
 import { dropUnchangedTopLevel, topLevelContents } from './iptables/trim.js';
 import type { ChainContents } from './iptables/trim.js';
 
@@ -33,7 +34,7 @@ export interface SyncEngineOptions {
   syncPeriodMs?: number;
   /** A full rewrite at least this often (kube-proxy: one hour). */
   fullSyncPeriodMs?: number;
-  render?: Omit<IptablesRenderOptions, 'changedServices' | 'existingNatChains' | 'cache'>;
+  render?: Omit<IptablesRenderOptions, 'changedServices' | 'existingNatChains' | 'cache' | 'portContext'>;
   /**
    * Leave unchanged top-level chains out of change-driven partial syncs (not what kube-proxy
    * does; periodic and full syncs still rewrite them). Default true.
@@ -50,9 +51,14 @@ export interface SyncResult {
   ok: boolean;
   full: boolean;
   bytes: number;
-  /** Milliseconds spent rendering, and in iptables-restore alone (jump rules excluded). */
+  /** Milliseconds spent rendering, and in iptables-restore alone. */
   renderMs: number;
   restoreMs: number;
+  /**
+   * Milliseconds spent before the restore on the kernel's state: canary and jump-rule checks
+   * (periodic syncs), their installation (full syncs) and listing the nat chains.
+   */
+  checkMs: number;
   deletedChains: string[];
   error?: string;
 }
@@ -159,11 +165,14 @@ export class ProxySyncEngine {
     set.set(key, next);
   }
 
-  /** The model, rebuilding only the ports of changed services (all of them on a full sync). */
-  private model(changed: ReadonlySet<string>, full: boolean): ProxyModel {
+  /**
+   * The model, rebuilding only the ports of changed services (all of them on a full sync), and,
+   * on a partial sync where every changed service kept its port names and protocols, each
+   * changed port paired with the one it replaces.
+   */
+  private model(changed: ReadonlySet<string>, full: boolean): { model: ProxyModel; replaced?: PortPairs } {
     const keys = full ? new Set([...this.services.keys(), ...this.portsByService.keys()]) : changed;
-    const replaced: Array<[ServicePort, ServicePort]> = [];
-    let inPlace = !full && this.lastModel !== undefined;
+    let replaced: PortPairs | undefined = full ? undefined : [];
     for (const key of keys) {
       const before = this.portsByService.get(key) ?? [];
       const svc = this.services.get(key);
@@ -171,11 +180,12 @@ export class ProxySyncEngine {
       const after = svc ? buildServicePorts(svc, slices, this.o.node) : [];
       if (svc) this.portsByService.set(key, after);
       else this.portsByService.delete(key);
-      if (!inPlace) continue;
-      if (!samePorts(before, after)) inPlace = false;
-      else after.forEach((sp, i) => replaced.push([before[i] as ServicePort, sp]));
+      if (!replaced) continue;
+      if (!samePorts(before, after)) replaced = undefined;
+      else after.forEach((sp, i) => replaced?.push([before[i] as ServicePort, sp]));
     }
-    return (inPlace && this.replacePorts(replaced)) || this.assemble();
+    const model = (replaced && this.lastModel && this.replacePorts(replaced)) || this.assemble();
+    return { model, replaced };
   }
 
   private assemble(): ProxyModel {
@@ -188,7 +198,7 @@ export class ProxySyncEngine {
    * When the changed services kept their port names, their new ports take the old ones'
    * places in the sorted list: no re-sort of every port on an endpoint change.
    */
-  private replacePorts(replaced: Array<[ServicePort, ServicePort]>): ProxyModel | undefined {
+  private replacePorts(replaced: PortPairs): ProxyModel | undefined {
     const last = this.lastModel as ProxyModel;
     const ports = last.ports.slice();
     let totalEndpoints = last.totalEndpoints;
@@ -302,43 +312,53 @@ export class ProxySyncEngine {
     let existing: string[] | undefined;
     if (full || !this.largeClusterMode || start - this.lastCleanup >= this.syncPeriodMs) {
       existing = await applier.natChains();
-      const present = new Set(existing);
-      if (!full && this.prevActive && [...this.prevActive()].some((c) => !present.has(c))) {
+      if (!full && this.prevActive && !containsAll(new Set(existing), this.prevActive())) {
         log('a chain kube-proxy wrote is gone; full resync');
         full = true;
       }
     }
+    let checkMs = this.now() - start;
     const changed = this.changed;
     const triggers = this.triggerTimes;
     this.changed = new Set();
     this.triggerTimes = [];
 
     const renderStart = this.now();
-    const oldPorts = new Map<string, ServicePort[]>();
-    if (!full) for (const key of changed) oldPorts.set(key, this.portsByService.get(key) ?? []);
-    const model = this.model(changed, full);
+    // One generation of memoised chain names per full sync (at least hourly).
+    if (full) retireUnusedChainNames();
+    const { model, replaced } = this.model(changed, full);
+    const context = portContext(model, this.o.render);
     const trim = !full && !periodic && (this.o.skipUnchangedTopLevel ?? true);
     const out =
-      (trim && this.serviceChainsOnly(model, oldPorts, existing)) ||
-      this.renderAll(model, full ? undefined : changed, existing, trim);
+      (trim && replaced && this.serviceChainsOnly(model, replaced, existing, context)) ||
+      this.renderAll(model, full ? undefined : changed, existing, trim, context);
     const text = out.text;
     const renderMs = this.now() - renderStart;
     this.largeClusterMode = out.largeClusterMode;
 
-    let restoreStart = this.now();
+    let restoreMs = 0;
     try {
       if (full) {
+        const t = this.now();
         await applier.ensureCanaries();
         await applier.ensureJumpRules();
+        checkMs += this.now() - t;
       }
-      restoreStart = this.now();
-      await applier.restore(text);
+      const t = this.now();
+      try {
+        await applier.restore(text);
+      } finally {
+        restoreMs = this.now() - t;
+      }
     } catch (err) {
       const error = (err as Error).message;
       log('sync failed; next sync is a full one', { error, full });
       this.metrics.restoreFailures.inc();
       if (!full) this.metrics.partialRestoreFailures.inc();
       this.needFullSync = true;
+      // The render may have updated the last active-chain set for rules that never landed; the
+      // full sync that follows does not read it.
+      this.prevActive = undefined;
       for (const c of changed) this.changed.add(c);
       this.triggerTimes.push(...triggers);
       if (!this.stopped && !this.timer) {
@@ -352,12 +372,12 @@ export class ProxySyncEngine {
         full,
         bytes: text.length,
         renderMs,
-        restoreMs: this.now() - restoreStart,
+        restoreMs,
+        checkMs,
         deletedChains: [],
         error,
       };
     }
-    const restoreMs = this.now() - restoreStart;
     const end = this.now();
 
     this.needFullSync = false;
@@ -375,8 +395,16 @@ export class ProxySyncEngine {
     this.prevModel = model;
     for (const e of await deleteConntrackEntries(this.o.exec, deletions))
       log('conntrack clean-up failed', { error: e });
-    log('synced', { full, bytes: text.length, renderMs, restoreMs, changed: changed.size });
-    return { ok: true, full, bytes: text.length, renderMs, restoreMs, deletedChains: out.deletedChains };
+    log('synced', { full, bytes: text.length, renderMs, restoreMs, checkMs, changed: changed.size });
+    return {
+      ok: true,
+      full,
+      bytes: text.length,
+      renderMs,
+      restoreMs,
+      checkMs,
+      deletedChains: out.deletedChains,
+    };
   }
 
   /** The whole rule set rendered; on a partial sync only the changed services' chains are written. */
@@ -385,6 +413,7 @@ export class ProxySyncEngine {
     changed: ReadonlySet<string> | undefined,
     existing: string[] | undefined,
     trim: boolean,
+    context: { context: PortContext; key: string },
   ): SyncRender {
     const out = renderIptables(model, {
       stageBudget: this.o.applier.backend === 'nft' ? NFT_STAGE_BUDGET : undefined,
@@ -392,6 +421,7 @@ export class ProxySyncEngine {
       changedServices: changed,
       existingNatChains: existing,
       cache: this.fragments,
+      portContext: context,
     });
     const topLevel = topLevelContents(out.topLevelText);
     const text = trim ? dropUnchangedTopLevel(out.text, this.lastTopLevel, topLevel) : out.text;
@@ -403,7 +433,7 @@ export class ProxySyncEngine {
       activeNatChains: out.activeNatChains,
       deletedChains: out.deletedChains,
       counts: { ...out.ruleCounts, natChains: out.natChainCount },
-      context: portContext(model, this.o.render).key,
+      context: context.key,
       largeClusterMode: out.largeClusterMode,
     };
   }
@@ -417,33 +447,38 @@ export class ProxySyncEngine {
    */
   private serviceChainsOnly(
     model: ProxyModel,
-    oldPorts: ReadonlyMap<string, ServicePort[]>,
+    replaced: PortPairs,
     existing: string[] | undefined,
+    { context, key }: { context: PortContext; key: string },
   ): SyncRender | undefined {
-    const { context, key } = portContext(model, this.o.render);
     if (key !== this.lastContext) return undefined;
     const fragment = (sp: ServicePort) => portFragment(sp, context, key, this.fragments);
+    const before: PortFragment[] = [];
     const written: PortFragment[] = [];
-    const unused = new Set<string>();
     const counts = { ...this.lastCounts };
-    for (const [service, before] of oldPorts) {
-      const after = this.portsByService.get(service) ?? [];
-      if (after.length !== before.length) return undefined;
-      for (let i = 0; i < after.length; i++) {
-        const a = before[i] as ServicePort;
-        const b = after[i] as ServicePort;
-        if (a.name !== b.name || a.protocol !== b.protocol) return undefined;
-        const fa = fragment(a);
-        const fb = fragment(b);
-        if (fa.filter !== fb.filter || fa.natTop !== fb.natTop) return undefined;
-        for (const chain of fa.active) unused.add(chain);
-        counts.nat += fb.ruleCount - fa.ruleCount;
-        counts.natChains += fb.chainCount - fa.chainCount;
-        written.push(fb);
-      }
+    for (const [a, b] of replaced) {
+      const fa = fragment(a);
+      const fb = fragment(b);
+      if (fa.filter !== fb.filter || fa.natTop !== fb.natTop) return undefined;
+      counts.nat += fb.ruleCount - fa.ruleCount;
+      counts.natChains += fb.chainCount - fa.chainCount;
+      before.push(fa);
+      written.push(fb);
     }
+    // The last sync's active set, updated for the replaced ports; once computed, the previous
+    // set is no longer referenced.
+    let previous = this.prevActive;
     let active: Set<string> | undefined;
-    const activeNatChains = () => (active ??= activeChains(model.ports.map(fragment)));
+    const activeNatChains = () => {
+      if (active) return active;
+      active = previous
+        ? replaceActiveChains(previous(), before, written)
+        : activeChains(model.ports.map(fragment));
+      previous = undefined;
+      return active;
+    };
+    const unused = new Set<string>();
+    for (const f of before) for (const chain of f.active) unused.add(chain);
     for (const f of written) for (const chain of f.active) unused.delete(chain);
     for (const chain of existing ?? []) {
       if (isServiceChainName(chain) && !activeNatChains().has(chain)) unused.add(chain);
@@ -487,6 +522,14 @@ export class ProxySyncEngine {
     m.noLocalEndpoints.set({ traffic_policy: 'external' }, external);
     for (const t of triggers) if (t <= end) m.networkProgrammingDuration.observe((end - t) / 1000);
   }
+}
+
+/** Changed service ports, each with the port it replaces. */
+type PortPairs = Array<[before: ServicePort, after: ServicePort]>;
+
+function containsAll(set: ReadonlySet<string>, items: Iterable<string>): boolean {
+  for (const item of items) if (!set.has(item)) return false;
+  return true;
 }
 
 function samePorts(a: readonly ServicePort[], b: readonly ServicePort[]): boolean {

@@ -30,23 +30,52 @@ export interface ServiceChains {
   fw: string;
 }
 
+interface MemoEntry {
+  chains: ServiceChains;
+  /** Endpoint chain names looked up in this generation, and those of the one before. */
+  endpoints: Map<string, string>;
+  older: Map<string, string>;
+}
+
 /**
  * Chain names are recomputed whenever a service changes, mostly for the same endpoints, so they
- * are memoised per service port, then per endpoint (short keys keep lookups cheap). Bounded:
- * cleared when it outgrows what a very large cluster needs.
+ * are memoised per service port, then per endpoint (short keys keep lookups cheap). Bounded by
+ * generations: `retireUnusedChainNames` starts a new one and drops names not looked up in the
+ * current one or the one before, so names of gone services and endpoints do not pile up.
  */
-const memo = new Map<string, { chains: ServiceChains; endpoints: Map<string, string> }>();
-const MEMO_PORTS = 100_000;
+let memo = new Map<string, MemoEntry>();
+let olderMemo = new Map<string, MemoEntry>();
 
-function memoFor(sp: Pick<ServicePort, 'name' | 'protocol'>) {
+/** Starts a new generation of memoised names (see the memo above). */
+export function retireUnusedChainNames(): void {
+  for (const entry of memo.values()) entry.older = new Map();
+  olderMemo = memo;
+  memo = new Map();
+}
+
+/** How many service ports and endpoint names are memoised, for tests. */
+export function chainNameMemoSize(): { ports: number; endpoints: number } {
+  let endpoints = 0;
+  for (const m of [memo, olderMemo]) for (const e of m.values()) endpoints += e.endpoints.size + e.older.size;
+  return { ports: memo.size + olderMemo.size, endpoints };
+}
+
+function memoFor(sp: Pick<ServicePort, 'name' | 'protocol'>): MemoEntry {
   const key = sp.name + sp.protocol.toLowerCase();
   let entry = memo.get(key);
-  if (!entry) {
-    if (memo.size >= MEMO_PORTS) memo.clear();
+  if (entry) return entry;
+  entry = olderMemo.get(key);
+  if (entry) {
+    // Back in use: its names of the last generation stay reachable, older ones go.
+    olderMemo.delete(key);
+    entry.older = entry.endpoints;
+    entry.endpoints = new Map();
+  } else {
     const h = hash16(key);
     const chains = { svc: `KUBE-SVC-${h}`, svl: `KUBE-SVL-${h}`, ext: `KUBE-EXT-${h}`, fw: `KUBE-FW-${h}` };
-    memo.set(key, (entry = { chains, endpoints: new Map() }));
+    entry = { chains, endpoints: new Map(), older: new Map() };
   }
+  memo.set(key, entry);
   return entry;
 }
 
@@ -60,13 +89,12 @@ export function endpointChain(
   sp: Pick<ServicePort, 'name' | 'protocol'>,
   ep: Pick<Endpoint, 'ip' | 'port'>,
 ): string {
-  const endpoints = memoFor(sp).endpoints;
+  const entry = memoFor(sp);
   const id = endpointString(ep);
-  let chain = endpoints.get(id);
+  let chain = entry.endpoints.get(id);
   if (chain === undefined) {
-    if (endpoints.size >= MEMO_PORTS) endpoints.clear();
-    chain = `KUBE-SEP-${hash16(sp.name + sp.protocol.toLowerCase() + id)}`;
-    endpoints.set(id, chain);
+    chain = entry.older.get(id) ?? `KUBE-SEP-${hash16(sp.name + sp.protocol.toLowerCase() + id)}`;
+    entry.endpoints.set(id, chain);
   }
   return chain;
 }

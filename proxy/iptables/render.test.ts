@@ -4,8 +4,15 @@ import { buildModel } from '../model.js';
 import type { NodeFacts } from '../model.js';
 import { parseObjects } from '../objects.js';
 import { canonicalRestore } from './canonical.js';
-import { endpointChain, hash16, serviceChains } from './names.js';
-import { probability, renderIptables } from './render.js';
+import { chainNameMemoSize, endpointChain, hash16, retireUnusedChainNames, serviceChains } from './names.js';
+import {
+  activeChains,
+  portContext,
+  portFragment,
+  probability,
+  renderIptables,
+  replaceActiveChains,
+} from './render.js';
 import type { IptablesRenderOptions } from './render.js';
 
 const golden = (name: string) => new URL(`./__golden__/${name}`, import.meta.url);
@@ -44,6 +51,24 @@ describe('chain names', () => {
     const sp = { name: 'default/kubernetes:https', protocol: 'TCP' as const };
     expect(serviceChains(sp).svc).toBe('KUBE-SVC-NPX46M4PTMTKRN6Y');
     expect(endpointChain(sp, { ip: '192.168.56.11', port: 6443 })).toBe('KUBE-SEP-MUJQWGIFFZZLYW7M');
+  });
+
+  it('keeps memoised names for two generations only, and gives the same names after', () => {
+    const sp = { name: 'memo/churn:p', protocol: 'TCP' as const };
+    const ep = (i: number) => ({ ip: `10.1.${i >> 8}.${i & 255}`, port: 80 });
+    const first = endpointChain(sp, ep(0));
+    for (let i = 1; i < 1000; i++) endpointChain(sp, ep(i));
+    expect(chainNameMemoSize().endpoints).toBeGreaterThanOrEqual(1000);
+    retireUnusedChainNames();
+    // Looked up again in the new generation: kept; the 999 others are dropped at the next one.
+    expect(endpointChain(sp, ep(0))).toBe(first);
+    retireUnusedChainNames();
+    expect(chainNameMemoSize().endpoints).toBeLessThan(10);
+    retireUnusedChainNames();
+    retireUnusedChainNames();
+    expect(chainNameMemoSize()).toEqual({ ports: 0, endpoints: 0 });
+    expect(endpointChain(sp, ep(0))).toBe(first);
+    expect(serviceChains(sp).svc).toBe(`KUBE-SVC-${hash16('memo/churn:ptcp')}`);
   });
 });
 
@@ -104,6 +129,34 @@ describe('partial render', () => {
     // Skipped chains still count as active and in the rule metrics.
     expect(partial.activeNatChains()).toEqual(full.activeNatChains());
     expect(partial.ruleCounts).toEqual(full.ruleCounts);
+  });
+
+  it('updates the active chain set for replaced ports as a walk over every port would', () => {
+    const objects = parseObjects(readFileSync(golden('features.yaml'), 'utf8'), 'features.yaml');
+    const fewer = structuredClone(objects);
+    const web = fewer.endpointSlices.find((s) => s.metadata.name === 'web-abc');
+    web?.endpoints?.splice(1);
+    const before = buildModel(objects, labNode);
+    const after = buildModel(fewer, labNode);
+    const fragments = (m: typeof before, service?: string) => {
+      const { context, key } = portContext(m);
+      return m.ports
+        .filter((sp) => !service || sp.service === service)
+        .map((sp) => portFragment(sp, context, key, undefined));
+    };
+    const updated = replaceActiveChains(
+      activeChains(fragments(before)),
+      fragments(before, 'demo/web'),
+      fragments(after, 'demo/web'),
+    );
+    expect(updated).toEqual(activeChains(fragments(after)));
+    expect(activeChains(fragments(before)).size).toBeGreaterThan(updated.size);
+  });
+
+  it('renders the same with a precomputed port context', () => {
+    const objects = parseObjects(readFileSync(golden('features.yaml'), 'utf8'), 'features.yaml');
+    const model = buildModel(objects, labNode);
+    expect(renderIptables(model, { portContext: portContext(model) }).text).toBe(renderIptables(model).text);
   });
 
   it('deletes stale service chains with a chain line and -X, leaving foreign chains alone', () => {

@@ -32,7 +32,7 @@ import {
   wantsNewSandbox,
 } from './pod.js';
 import { parseResolvConf, podResolvConfig, renderResolvConf, withResolvConf } from './resolv.js';
-import { forEachLimit } from './parallel.js';
+import { Limiter } from './parallel.js';
 import { nextProbeDelayMs, runProbe } from './probes.js';
 import {
   initialProberState,
@@ -67,6 +67,8 @@ export interface AgentOptions {
   cniCheckPeriodSeconds: number;
   log: (msg: string, fields?: Record<string, unknown>) => void;
 }
+
+const podKey = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
 
 const ECHO_ARGV = [process.execPath, fileURLToPath(new URL('./images/echo-main.js', import.meta.url))];
 
@@ -124,9 +126,12 @@ export class Agent {
   private network: CniNetwork | undefined;
   private resident: Resident | undefined;
   private sysfs: SysfsNamespace | undefined;
-  private syncing: Promise<void> | undefined;
+  /** Each pod's sync under way (by uid), as kubelet's pod workers: pods never wait for each other. */
+  private readonly podSyncs = new Map<string, Promise<void>>();
+  /** Pods asked to sync again while their sync was under way. */
+  private readonly syncAgain = new Set<string>();
+  private readonly syncSlots = new Limiter(POD_SYNC_CONCURRENCY);
   private apiServer: string | undefined;
-  private again = false;
   private stopped = false;
   private readonly startedAt = now();
 
@@ -177,12 +182,13 @@ export class Agent {
       onDelete: () => this.routesSoon(),
     }).start();
     const kick = () => this.kick();
+    const kickPod = (pod: Pod) => this.syncSoon(pod.metadata.uid, podKey(pod));
     // Service links are part of a container's environment: no container starts before this syncs.
     this.services = new Informer<KubeObject & Service>(this.client, '/api/v1/services').start();
     this.pods = new Informer<Pod>(
       this.client,
       '/api/v1/pods',
-      { onAdd: kick, onUpdate: kick, onDelete: kick },
+      { onAdd: kickPod, onUpdate: (_old, pod) => kickPod(pod), onDelete: kickPod },
       { fieldSelector: `spec.nodeName=${this.o.node}`, log: (line) => this.o.log(line) },
     ).start();
     await Promise.all([this.pods.synced, this.nodes.synced, this.services.synced]);
@@ -202,7 +208,7 @@ export class Agent {
     for (const t of this.timers) clearInterval(t);
     for (const t of this.probeTimers.values()) clearTimeout(t);
     await Promise.all([this.pods?.stop(), this.nodes?.stop(), this.services?.stop()]);
-    await this.syncing;
+    await Promise.all(this.podSyncs.values());
     await Promise.all([this.resident?.stop(), this.sysfs?.stop()]);
     this.client.close();
   }
@@ -266,52 +272,53 @@ export class Agent {
     );
   }
 
-  /** Runs one reconcile pass, or queues one more when a pass is under way. */
+  /** Syncs every pod this node has or runs (a pod's own events sync just that pod). */
   private kick(): void {
     if (this.stopped || !this.pods?.isSynced) return;
-    if (this.syncing) {
-      this.again = true;
-      return;
-    }
-    this.syncing = this.reconcile()
-      .catch((e: unknown) => this.o.log('reconcile failed', { error: String(e) }))
-      .finally(() => {
-        this.syncing = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    const keys = new Map<string, string>();
+    for (const rt of this.runtimes.values()) keys.set(rt.uid, `${rt.namespace}/${rt.name}`);
+    for (const pod of this.pods.list()) keys.set(pod.metadata.uid, podKey(pod));
+    for (const [uid, key] of keys) this.syncSoon(uid, key);
   }
 
-  private async reconcile(): Promise<void> {
-    const pods = new Map((this.pods?.list() ?? []).map((p) => [p.metadata.uid, p]));
-    for (const [uid, rt] of this.runtimes) {
-      const pod = pods.get(uid);
-      if (!pod || pod.metadata.deletionTimestamp) this.terminate(rt, pod);
+  /**
+   * Syncs one pod now, or once more after its sync under way: one pod's slow sandbox or CNI call
+   * holds up neither another pod's start nor its status. At most POD_SYNC_CONCURRENCY at once.
+   */
+  private syncSoon(uid: string, key: string): void {
+    if (this.stopped || !this.pods?.isSynced) return;
+    if (this.podSyncs.has(uid)) {
+      this.syncAgain.add(uid);
+      return;
     }
-    // Pods start side by side, as kubelet's pod workers do: one slow sandbox or CNI call must
-    // not hold up every other pod's start or status.
-    await forEachLimit([...pods.values()], POD_SYNC_CONCURRENCY, async (pod) => {
-      if (pod.metadata.deletionTimestamp) {
-        if (!this.runtimes.has(pod.metadata.uid)) {
-          await this.forget(pod).catch((e: unknown) =>
-            this.o.log('pod deletion failed', { error: String(e) }),
-          );
-        }
-        return;
-      }
-      const phase = pod.status?.phase;
-      if (!this.runtimes.has(pod.metadata.uid) && (phase === 'Succeeded' || phase === 'Failed')) return;
-      try {
-        await this.syncPod(pod);
-      } catch (error) {
-        this.o.log('pod sync failed', {
-          pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
-          error: String(error),
-        });
-      }
-    });
+    const sync = this.syncSlots
+      .run(() => this.syncOne(uid, key))
+      .catch((error: unknown) => this.o.log('pod sync failed', { pod: key, error: String(error) }))
+      .finally(() => {
+        this.podSyncs.delete(uid);
+        if (this.syncAgain.delete(uid)) this.syncSoon(uid, key);
+      });
+    this.podSyncs.set(uid, sync);
+  }
+
+  /** One pod's turn: stop it if it is gone or deleted, else bring it to its spec. */
+  private async syncOne(uid: string, key: string): Promise<void> {
+    if (this.stopped) return;
+    const cached = this.pods?.get(key);
+    const pod = cached?.metadata.uid === uid ? cached : undefined;
+    const rt = this.runtimes.get(uid);
+    if (rt && (!pod || pod.metadata.deletionTimestamp)) {
+      this.terminate(rt, pod);
+      return;
+    }
+    if (!pod) return;
+    if (pod.metadata.deletionTimestamp) {
+      await this.forget(pod);
+      return;
+    }
+    const phase = pod.status?.phase;
+    if (!rt && (phase === 'Succeeded' || phase === 'Failed')) return;
+    await this.syncPod(pod);
   }
 
   private async syncPod(pod: Pod): Promise<void> {

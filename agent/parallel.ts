@@ -1,18 +1,26 @@
 /**
- * Runs `fn` over `items` with at most `limit` calls under way at once; resolves when every call
- * has settled. Each call handles its own errors: one failing pod never holds up the others.
+ * At most `limit` calls under way at once; later ones wait their turn in call order. Each call
+ * handles its own errors: one failing pod never holds up the others.
  */
-export async function forEachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
+export class Limiter {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error(`Limiter: limit ${limit} is not a positive integer`);
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await fn();
+    } finally {
+      // The slot passes straight to the next waiter, so `running` stays counted for it.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  }
 }

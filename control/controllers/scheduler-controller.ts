@@ -98,7 +98,8 @@ export function startScheduler(ctx: ControllerContext): { stop(): void } {
       throw error;
     }
     assumed.set(key, result.node);
-    await ctx.events.record(
+    // The next pod is placed without waiting for this Event: `assumed` already counts the binding.
+    void ctx.events.record(
       ref,
       'Normal',
       'Scheduled',

@@ -357,6 +357,10 @@ export class SqliteStore implements Store {
     if (revision <= this.compacted) return;
     // A commit must not restart the WAL while a checkpoint's database sync is pending.
     while (this.checkpointing) await this.checkpointing;
+    // A failed checkpoint may have left acknowledged pages only in an unsynced database file, and
+    // the store may have closed meanwhile.
+    if (this.failure) throw this.failure;
+    this.checkOpen();
     this.db
       .transaction(() => {
         this.stmt.compact.run(revision);
@@ -372,7 +376,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     // Writes already accepted are committed (and acknowledged) before the file closes.
-    while (this.checkpointing) await this.checkpointing.catch(() => undefined);
+    while (this.checkpointing) await this.checkpointing;
     this.flush();
     await this.acknowledged;
     const error = new StoreError('Unavailable', `sqlite store ${this.path} is closed`);

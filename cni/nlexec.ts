@@ -14,7 +14,8 @@ const SETNS: Partial<Record<string, number>> = { x64: 308, arm64: 268 };
 
 /**
  * The helper: a module-light perl process (Node has no netlink sockets) that sends rtnetlink
- * requests built in netlink.ts and returns the kernel's replies, so an ADD forks nothing.
+ * requests built in netlink.ts and returns the kernel's replies, so an ADD in the resident plugin
+ * (`klab cni serve`) starts no process.
  * Request: u32 length, the namespace to open the socket in (path or empty), \0, the namespace
  * to hold as fd PEER_NS_FD (path or empty), \0, then netlink messages, each sent and answered
  * before the next; the first failure stops the rest. Reply: u32 length, then "0" and the
@@ -83,13 +84,14 @@ sub run {
     last if $failed;
   }
   close($s);
-  POSIX::close(${PEER_NS_FD}) if $hold;
   return $replies;
 }
 for (;;) {
   my ($len) = unpack('V', take(4));
   my ($sockNs, $peerNs, $msgs) = unpack('Z* Z* a*', take($len));
   my $replies = eval { run($sockNs, $peerNs, $msgs) };
+  # Also after a failure: a held descriptor would keep the pod's namespace alive.
+  POSIX::close(${PEER_NS_FD});
   answer(defined $replies ? "0$replies" : "1$@");
 }
 `;

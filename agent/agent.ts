@@ -510,7 +510,10 @@ export class Agent {
     if (pod.spec.hostNetwork || !this.network || !rt.cniResult) return undefined;
     const t = Date.now();
     const due = this.nextCheck.get(rt.uid);
-    this.nextCheck.set(rt.uid, due === undefined || due <= t ? t + this.o.cniCheckPeriodSeconds * 1000 : due);
+    const period = this.o.cniCheckPeriodSeconds * 1000;
+    // Pods first seen together (after an agent restart) get spread-out first checks.
+    if (due === undefined) this.nextCheck.set(rt.uid, t + Math.random() * period);
+    else if (due <= t) this.nextCheck.set(rt.uid, t + period);
     if (due === undefined || due > t) return undefined;
     try {
       await cniCall(this.network, 'CHECK', rt.uid, rt.netns, JSON.stringify(rt.cniResult));
@@ -531,6 +534,8 @@ export class Agent {
     const where = `${pod.metadata.namespace}/${pod.metadata.name}`;
     this.o.log('sandbox changed; re-creating it', { pod: where, problem });
     this.event(rt, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+    // Should the tear-down fail, the next sync checks (and re-creates) at once, not a period later.
+    this.nextCheck.set(rt.uid, 0);
     await this.stopContainers(rt, pod.spec.terminationGracePeriodSeconds ?? 30);
     if (this.network) await cniCall(this.network, 'DEL', rt.uid, rt.netns);
     await deleteSandbox(rt.netns);

@@ -21,7 +21,7 @@ export interface PluginConfig {
   readonly type: string;
   /** The request configuration: the plugin object with the list's name and cniVersion. */
   readonly config: string;
-  /** The conflist's `disableCheck`: the runtime then skips CHECK (libcni CheckNetworkList). */
+  /** CHECK exists from spec 0.4.0 on and the list may turn it off with `disableCheck` (libcni). */
   readonly check: boolean;
   /** GC exists from spec 1.1.0 on and the list may turn it off with `disableGC`. */
   readonly gc: boolean;
@@ -62,7 +62,7 @@ export function pluginConfig(conflistText: string, where: string): PluginConfig 
   return {
     type: first.type,
     config: JSON.stringify({ ...first, name: list.name, cniVersion: list.cniVersion }),
-    check: list.disableCheck !== true,
+    check: list.disableCheck !== true && versionAtLeast(list.cniVersion, '0.4.0'),
     gc: list.disableGC !== true && versionAtLeast(list.cniVersion, '1.1.0'),
   };
 }

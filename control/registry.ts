@@ -148,6 +148,12 @@ export function mapStoreError(err: unknown, info: ResourceInfo, name: string): u
 
 export class Registry {
   private readonly dryRunStore: StoreWrites;
+  /**
+   * Namespaces whose deletion went through here lately, with when that stops mattering: their
+   * creates read storage, since the cache may not show the deletion yet (kube-apiserver's
+   * NamespaceLifecycle keeps such a force-live-lookup list for 30 s).
+   */
+  private readonly namespacesDeleted = new Map<string, number>();
 
   constructor(
     readonly store: Store,
@@ -260,7 +266,7 @@ export class Registry {
     // terminating, a cache a moment behind) is decided by storage. kube-apiserver's
     // NamespaceLifecycle admission reads its informer the same way, with a live lookup on a miss.
     const cached = this.cachedNamespace?.(namespace ?? '');
-    if (cached && !metaOf(cached).deletionTimestamp) return;
+    if (cached && !metaOf(cached).deletionTimestamp && !this.deletedLately(namespace ?? '')) return;
     const ns = (await this.store.get(storageKey(NAMESPACES, undefined, namespace ?? '')))?.value as
       KubeObject | undefined;
     if (!ns) throw notFound(NAMESPACES, namespace ?? '');
@@ -272,6 +278,14 @@ export class Registry {
         { kind: info.plural, causes: [{ reason: 'NamespaceTerminating', field: 'metadata.namespace' }] },
       );
     }
+  }
+
+  private deletedLately(namespace: string): boolean {
+    const until = this.namespacesDeleted.get(namespace);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.namespacesDeleted.delete(namespace);
+    return false;
   }
 
   /** Unknown-field handling, defaulting and validation shared by every write. */
@@ -565,6 +579,9 @@ export class Registry {
             kind: 'namespaces',
           },
         );
+      }
+      if (info.group === '' && info.plural === 'namespaces' && !options.dryRun) {
+        this.namespacesDeleted.set(name, Date.now() + 30_000);
       }
       try {
         const next = this.deletionState(info, live, options);

@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { KubeObject } from '../kube/client.js';
+import { extensions } from './layers.js';
+import { Registry } from './registry.js';
+import { findResource } from './resources.js';
+import { SqliteStore } from './store/sqlite.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'klab-registry-'));
+let store: SqliteStore;
+
+beforeAll(() => {
+  store = new SqliteStore(join(dir, 'state.db'));
+});
+
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('refuses a create in a namespace it just marked for deletion, though the cache still shows it active', async () => {
+  const namespaces = findResource('', 'v1', 'namespaces')!;
+  const configmaps = findResource('', 'v1', 'configmaps')!;
+  const active: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lab' } };
+  // A watch cache that has not seen the deletion yet.
+  const registry = new Registry(
+    store,
+    extensions,
+    () => new Date(),
+    undefined,
+    (name) => (name === 'lab' ? active : undefined),
+  );
+  const opts = { fieldManager: 'test', fieldValidation: 'Strict' as const };
+  await registry.create(namespaces, undefined, active, opts);
+  const cm = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } });
+  await registry.create(configmaps, 'lab', cm('before'), opts);
+
+  await registry.delete(namespaces, undefined, 'lab', {});
+  await expect(registry.create(configmaps, 'lab', cm('after'), opts)).rejects.toMatchObject({
+    code: 403,
+    message: expect.stringContaining('because it is being terminated'),
+  });
+});

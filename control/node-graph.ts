@@ -84,6 +84,9 @@ export function podReferences(pod: PodLike): PodReferences {
   return { secrets, configMaps };
 }
 
+/** Pods from the watch cache are the same objects until they change: their references are kept. */
+const referencesOf = new WeakMap<PodLike, PodReferences>();
+
 /** Whether any of the pods (those bound to the asking node, in the object's namespace) names it. */
 export function referencedBy(
   pods: readonly PodLike[],
@@ -91,7 +94,8 @@ export function referencedBy(
   name: string,
 ): boolean {
   return pods.some((p) => {
-    const refs = podReferences(p);
+    let refs = referencesOf.get(p);
+    if (refs === undefined) referencesOf.set(p, (refs = podReferences(p)));
     return (kind === 'secrets' ? refs.secrets : refs.configMaps).has(name);
   });
 }

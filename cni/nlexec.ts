@@ -111,13 +111,18 @@ export class NetlinkError extends CniError {
 interface Pending {
   resolve: (replies: Buffer) => void;
   reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
 }
+
+/** A kernel answers netlink in microseconds; a helper silent this long is stuck, and every later request would queue behind it. */
+const ANSWER_TIMEOUT_MS = 10_000;
 
 /** One helper per process, started on first use and again after it dies. */
 class Helper {
   private child: ChildProcess | undefined;
   private pending: Pending[] = [];
   private buf = Buffer.alloc(0);
+  private stuck = false;
 
   private start(): ChildProcess {
     const setns = SETNS[process.arch];
@@ -130,8 +135,12 @@ class Helper {
       if (this.child !== child) return;
       this.child = undefined;
       this.buf = Buffer.alloc(0);
-      for (const p of this.pending.splice(0))
-        p.reject(new CniError(CniCode.Internal, `netlink helper ${why}`));
+      const reason = this.stuck ? `gave no answer for ${ANSWER_TIMEOUT_MS} ms and was killed` : why;
+      this.stuck = false;
+      for (const p of this.pending.splice(0)) {
+        clearTimeout(p.timer);
+        p.reject(new CniError(CniCode.Internal, `netlink helper ${reason}`));
+      }
     };
     child.on('error', (err) => gone(`cannot run ${PERL}: ${err.message}`));
     child.on('exit', (code, signal) => gone(`exited (${signal ?? code})`));
@@ -148,6 +157,7 @@ class Helper {
       this.buf = this.buf.subarray(4 + len);
       const p = this.pending.shift();
       if (!p) continue;
+      clearTimeout(p.timer);
       if (frame[0] === 0x30) p.resolve(Buffer.from(frame.subarray(1)));
       else p.reject(new CniError(CniCode.Internal, frame.subarray(1).toString().trim()));
     }
@@ -182,7 +192,12 @@ class Helper {
     const head = Buffer.alloc(4);
     head.writeUInt32LE(body.length);
     return new Promise((resolve, reject) => {
-      this.pending.push({ resolve, reject });
+      const timer = setTimeout(() => {
+        this.stuck = true;
+        child.kill('SIGKILL');
+      }, ANSWER_TIMEOUT_MS);
+      timer.unref();
+      this.pending.push({ resolve, reject, timer });
       this.idle();
       child.stdin?.write(Buffer.concat([head, body]));
     });

@@ -117,6 +117,8 @@ export class Agent {
   private readonly probeTimers = new Map<string, NodeJS.Timeout>();
   /** When each sandbox's network is next verified with CNI CHECK (epoch ms). */
   private readonly nextCheck = new Map<string, number>();
+  /** Pods whose sandbox set-up failed: when to try again, and the delay that got them there. */
+  private readonly sandboxBackoff = new Map<string, { until: number; delayMs: number }>();
   /** Container pids this process spawned whose exit it has not seen yet. */
   private readonly children = new Set<number>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -325,11 +327,28 @@ export class Agent {
     const uid = pod.metadata.uid;
     if (this.terminating.has(uid)) return;
     let rt = this.runtimes.get(uid);
-    if (!rt) rt = await this.createSandbox(pod);
-    else if (rt.podIP === undefined) {
-      // A set-up that failed part way (or died with an agent): a runtime DELs after a failed ADD.
-      if (!pod.spec.hostNetwork && this.network) await cniCall(this.network, 'DEL', uid, rt.netns);
-      await this.startSandbox(pod, rt);
+    if (!rt || rt.podIP === undefined) {
+      const backoff = this.sandboxBackoff.get(uid);
+      if (backoff && backoff.until > Date.now()) return;
+      try {
+        if (!rt) rt = await this.createSandbox(pod);
+        else {
+          // A set-up that failed part way (or died with an agent): a runtime DELs after a failed ADD.
+          if (!pod.spec.hostNetwork && this.network) await cniCall(this.network, 'DEL', uid, rt.netns);
+          await this.startSandbox(pod, rt);
+        }
+        this.sandboxBackoff.delete(uid);
+      } catch (error) {
+        // kubelet's pod worker backs off a failing sandbox (doubling up to 5 min) and says why.
+        const delayMs = Math.min((backoff?.delayMs ?? 1_000) * 2, 300_000);
+        this.sandboxBackoff.set(uid, { until: Date.now() + delayMs, delayMs });
+        const failed = this.runtimes.get(uid);
+        if (failed) {
+          const why = `Failed to create pod sandbox: ${(error as Error).message}`;
+          this.event(failed, 'Warning', 'FailedCreatePodSandBox', why);
+        }
+        throw error;
+      }
     }
     const problem = await this.sandboxProblem(pod, rt);
     if (problem !== undefined) await this.recreateSandbox(pod, rt, problem);
@@ -493,7 +512,7 @@ export class Agent {
     const net = this.network;
     if (!net) return;
     const valid = [...this.runtimes.values()]
-      .filter((rt) => rt.podIP !== this.o.nodeIP)
+      .filter((rt) => !rt.hostNetwork)
       .map((rt) => ({ containerID: rt.uid, ifname: net.ifName }));
     try {
       if (await cniGC(net, valid)) this.o.log('cni gc done', { validAttachments: valid.length });
@@ -574,6 +593,7 @@ export class Agent {
       namespace: pod.metadata.namespace,
       name: pod.metadata.name,
       netns,
+      ...(pod.spec.hostNetwork ? { hostNetwork: true } : {}),
       startedAt: now(),
       containers: [],
     };
@@ -824,12 +844,13 @@ export class Agent {
   }
 
   private async teardown(rt: PodRuntime): Promise<void> {
-    if (this.network && rt.podIP !== this.o.nodeIP) await cniCall(this.network, 'DEL', rt.uid, rt.netns);
+    if (this.network && !rt.hostNetwork) await cniCall(this.network, 'DEL', rt.uid, rt.netns);
     await deleteSandbox(rt.netns);
     await this.store.remove(rt.uid);
     this.runtimes.delete(rt.uid);
     this.reported.delete(rt.uid);
     this.nextCheck.delete(rt.uid);
+    this.sandboxBackoff.delete(rt.uid);
   }
 
   /**

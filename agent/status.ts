@@ -23,6 +23,8 @@ export interface PodRuntime {
   namespace: string;
   name: string;
   netns: string;
+  /** The node's network, no sandbox of its own and no CNI calls. */
+  hostNetwork?: boolean;
   podIP?: string;
   /** The CNI ADD result, CHECK's prevResult; absent for hostNetwork pods. */
   cniResult?: Record<string, unknown>;

@@ -1,21 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dryRunWrites } from './dry-run.js';
-import { SqliteStore } from './store/sqlite.js';
+import type { SqliteStore } from './store/sqlite.js';
+import { tempSqliteStore } from './testing.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'klab-dry-run-'));
 let store: SqliteStore;
+let remove: () => Promise<void>;
 
-beforeAll(() => {
-  store = new SqliteStore(join(dir, 'state.db'));
+beforeAll(async () => {
+  ({ store, remove } = await tempSqliteStore());
 });
 
-afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => remove());
 
 const code = (p: Promise<unknown>) =>
   p.then(

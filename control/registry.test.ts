@@ -1,24 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { KubeObject } from '../kube/client.js';
 import { extensions } from './layers.js';
 import { Registry } from './registry.js';
 import { findResource } from './resources.js';
-import { SqliteStore } from './store/sqlite.js';
+import type { SqliteStore } from './store/sqlite.js';
+import { tempSqliteStore } from './testing.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'klab-registry-'));
 let store: SqliteStore;
+let remove: () => Promise<void>;
 
-beforeAll(() => {
-  store = new SqliteStore(join(dir, 'state.db'));
+beforeAll(async () => {
+  ({ store, remove } = await tempSqliteStore());
 });
 
-afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => remove());
 
 it('refuses a create in a namespace it just marked for deletion, though the cache still shows it active', async () => {
   const namespaces = findResource('', 'v1', 'namespaces')!;

@@ -12,6 +12,7 @@ import pino from 'pino';
 import { startServer, type RunningServer } from './server.js';
 import { ADMIN_USER, readTokens } from './auth.js';
 import { openStoreFor, type StoreKind } from './open-store.js';
+import { SqliteStore } from './store/sqlite.js';
 import type { Extensions } from './extensions.js';
 import type { WatchSettings } from './handlers/resource.js';
 
@@ -215,4 +216,17 @@ export async function waitUntil(check: () => boolean, timeoutMs = 10_000, what =
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A SQLite store in a fresh temp folder; `remove` closes it and deletes the folder. */
+export async function tempSqliteStore(): Promise<{ store: SqliteStore; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'klab-store-'));
+  const store = new SqliteStore(join(dir, 'state.db'));
+  return {
+    store,
+    async remove() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

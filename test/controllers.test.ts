@@ -430,12 +430,19 @@ spec:
   };
 
   it('turns a node NotReady when its Lease is not renewed, and its endpoints not ready', async () => {
-    // The ReplicaSet may have just replaced the relabelled pod: wait for one that is bound.
-    const node = await until('a bound web pod', async () => {
-      const bound = (await podsOf('app=web')).find(
-        (p) => !p.metadata?.deletionTimestamp && (p.spec as { nodeName?: string }).nodeName,
+    // The ReplicaSet may have just replaced the relabelled pod, and a replacement on a node that
+    // stops reporting never gets its address: take a node that has a ready web endpoint now.
+    const node = await until('a node with a ready web endpoint', async () => {
+      const list = await client.list<KubeObject>(
+        '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices',
+        {
+          labelSelector: 'kubernetes.io/service-name=web',
+        },
       );
-      return (bound?.spec as { nodeName?: string } | undefined)?.nodeName;
+      const ready = list.items
+        .flatMap((s) => (s.endpoints as { nodeName?: string; conditions: { ready?: boolean } }[]) ?? [])
+        .find((e) => e.nodeName && e.conditions.ready);
+      return ready?.nodeName;
     });
     const nodeReady = async () => {
       const n = await client.get<KubeObject>(`/api/v1/nodes/${node}`);

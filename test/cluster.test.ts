@@ -15,7 +15,7 @@ import { startProcess } from '../lab/processes.js';
 import { readState } from '../lab/state.js';
 import { klab, KLAB_JS } from './support/klab-cli.js';
 import { randomLabName } from './support/lab-name.js';
-import { labKubectl } from './support/lab.js';
+import { labDown, labKubectl, labUp } from './support/lab.js';
 import { onLabHost, processAlive, run } from './support/netns.js';
 
 const lab = randomLabName('c');
@@ -65,19 +65,13 @@ const labNamespaces = async (kind: string) =>
     .filter((n) => n.startsWith(`klab-${lab}-${kind}`));
 
 beforeAll(async () => {
-  const up = await klab(['lab', 'up', '--name', lab], { timeoutMs: 180_000 });
-  if (up.exitCode !== 0) {
-    await klab(['lab', 'down', '--name', lab]);
-    throw new Error(`lab up --cluster failed:\n${up.stdout}\n${up.stderr}`);
-  }
-}, 200_000);
+  await labUp(lab);
+}, 260_000);
 
 afterAll(async () => {
   if (extEcho && extEcho.exitCode === null) extEcho.kill('SIGKILL');
-  const down = await klab(['lab', 'down', '--name', lab], { timeoutMs: 60_000 });
-  expect(down.exitCode).toBe(0);
-  expect(await labNamespaces('')).toEqual([]);
-}, 90_000);
+  await labDown(lab);
+}, 120_000);
 
 describe('klab lab up --cluster', () => {
   it('shows three Ready nodes with their LAN InternalIPs and pod CIDRs', async () => {

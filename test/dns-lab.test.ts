@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxName } from '../agent/pod.js';
 import { klab, KLAB_JS } from './support/klab-cli.js';
 import { randomLabName } from './support/lab-name.js';
-import { labKubectl } from './support/lab.js';
+import { labDown, labKubectl, labUp } from './support/lab.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
 import { inNetns, processAlive, run, waitFor } from './support/netns.js';
 
@@ -192,11 +192,7 @@ let client: PodInfo;
 let dnsPods: PodInfo[];
 
 beforeAll(async () => {
-  const up = await klab(['lab', 'up', '--name', lab], { timeoutMs: 240_000 });
-  if (up.exitCode !== 0) {
-    await klab(['lab', 'down', '--name', lab]);
-    throw new Error(`lab up failed:\n${up.stdout}\n${up.stderr}`);
-  }
+  await labUp(lab);
   // The nodes' resolver (ext) answers example.test: the upstream cluster DNS forwards to.
   const stub = new URL('./dns/upstream-stub.js', `file://${KLAB_JS}`).href;
   const code = `
@@ -224,12 +220,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (upstream?.pid !== undefined && processAlive(upstream.pid)) process.kill(upstream.pid, 'SIGKILL');
   rmSync(scratch, { recursive: true, force: true });
-  const down = await klab(['lab', 'down', '--name', lab], { timeoutMs: 90_000 });
-  expect(down.exitCode, down.stderr).toBe(0);
-  const left = String((await run(['ip', 'netns', 'list'])).stdout)
-    .split('\n')
-    .filter((l) => l.startsWith(`klab-${lab}-`));
-  expect(left).toEqual([]);
+  await labDown(lab);
 }, 120_000);
 
 describe('cluster DNS in the lab', () => {

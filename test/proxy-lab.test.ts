@@ -15,8 +15,8 @@ import { isRunning, startProcess } from '../lab/processes.js';
 import { readState } from '../lab/state.js';
 import { klab, KLAB_JS } from './support/klab-cli.js';
 import { randomLabName } from './support/lab-name.js';
-import { labKubectl } from './support/lab.js';
-import { onLabHost, run, waitFor } from './support/netns.js';
+import { labDown, labKubectl, labUp } from './support/lab.js';
+import { onLabHost, waitFor } from './support/netns.js';
 
 const lab = randomLabName('p');
 const manifest = readFileSync(new URL('./proxy-lab.yaml', import.meta.url), 'utf8');
@@ -132,11 +132,7 @@ async function natRules(node: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const up = await klab(['lab', 'up', '--name', lab], { timeoutMs: 240_000 });
-  if (up.exitCode !== 0) {
-    await klab(['lab', 'down', '--name', lab], { timeoutMs: 90_000 });
-    throw new Error(`lab up failed:\n${up.stdout}\n${up.stderr}`);
-  }
+  await labUp(lab);
   const applied = await kubectl(['apply', '-f', '-'], manifest);
   if (applied.exitCode !== 0) throw new Error(`kubectl apply: ${applied.stderr}`);
   await waitFor(
@@ -163,12 +159,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   rmSync(scratch, { recursive: true, force: true });
-  const down = await klab(['lab', 'down', '--name', lab], { timeoutMs: 90_000 });
-  expect(down.exitCode, down.stderr).toBe(0);
-  const left = (await run(['ip', 'netns', 'list'])).stdout
-    .split('\n')
-    .filter((l) => l.includes(`klab-${lab}-`));
-  expect(left).toEqual([]);
+  await labDown(lab);
 }, 120_000);
 
 describe('kube-proxy across a lab', () => {

@@ -1,29 +1,24 @@
 import { klab } from './klab-cli.js';
-import { randomLabName } from './lab-name.js';
-import { onLabHost, type Ran } from './netns.js';
+import { run } from './netns.js';
 
-/** A lab a test brought up through the CLI; always call down() in afterAll/finally. */
-export interface TestLab {
-  readonly name: string;
-  /** Runs argv on a host (`node-N`, `ext`) of this lab; never throws. */
-  exec(host: string, argv: readonly string[], timeoutMs?: number): Promise<Ran>;
-  down(): Promise<void>;
-}
-
-/** `klab lab up` with a random `t…` name; throws with the CLI's output when up fails. */
-export async function upTestLab(options: { nodes?: number } = {}): Promise<TestLab> {
-  const name = randomLabName();
-  const down = async () => {
-    const result = await klab(['lab', 'down', '--name', name]);
-    if (result.exitCode !== 0)
-      throw new Error(`lab down ${name} failed:\n${result.stdout}\n${result.stderr}`);
-  };
-  const up = await klab(['lab', 'up', '--name', name, '--nodes', String(options.nodes ?? 3), '--no-cluster']);
+/** `klab lab up --name NAME ARGS`; a failed up is taken down again and throws with the CLI's output. */
+export async function labUp(name: string, args: readonly string[] = []): Promise<void> {
+  const up = await klab(['lab', 'up', '--name', name, ...args], { timeoutMs: 240_000 });
   if (up.exitCode !== 0) {
-    await down();
+    await klab(['lab', 'down', '--name', name], { timeoutMs: 90_000 });
     throw new Error(`lab up ${name} failed:\n${up.stdout}\n${up.stderr}`);
   }
-  return { name, exec: (host, argv, timeoutMs) => onLabHost(name, host, argv, timeoutMs), down };
+}
+
+/** `klab lab down`, then checks that no network namespace of the lab is left; throws naming what failed. */
+export async function labDown(name: string): Promise<void> {
+  const down = await klab(['lab', 'down', '--name', name], { timeoutMs: 90_000 });
+  if (down.exitCode !== 0) throw new Error(`lab down ${name} failed:\n${down.stdout}\n${down.stderr}`);
+  const left = (await run(['ip', 'netns', 'list'])).stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((n) => n.startsWith(`klab-${name}-`));
+  if (left.length > 0) throw new Error(`lab down ${name} left namespaces: ${left.join(', ')}`);
 }
 
 /** The real kubectl, run from a cluster lab's `ext` through `klab lab kubectl`. */

@@ -196,12 +196,16 @@ beforeAll(async () => {
   // The nodes' resolver (ext) answers example.test: the upstream cluster DNS forwards to.
   const stub = new URL('./dns/upstream-stub.js', `file://${KLAB_JS}`).href;
   const code = `
-    import { writeFileSync } from 'node:fs';
+    import { renameSync, writeFileSync } from 'node:fs';
     const { startUpstreamStub } = await import(${JSON.stringify(stub)});
     const s = await startUpstreamStub(
       { origin: 'example.test', a: { 'www.example.test': ['192.0.2.10'], 'api.example.test': ['192.0.2.11'] }, ttl: 300, negativeTtl: 60 },
       '192.168.56.2', 53);
-    setInterval(() => writeFileSync(${JSON.stringify(upstreamLog)}, JSON.stringify(Object.fromEntries(s.queries))), 100);
+    // Written aside and renamed, so the test never reads a file half rewritten.
+    setInterval(() => {
+      writeFileSync(${JSON.stringify(upstreamLog + '.new')}, JSON.stringify(Object.fromEntries(s.queries)));
+      renameSync(${JSON.stringify(upstreamLog + '.new')}, ${JSON.stringify(upstreamLog)});
+    }, 100);
   `;
   upstream = spawn(
     'ip',

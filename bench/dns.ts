@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
+import { spawnDnsServe } from '../dns/spawn.js';
 import { startUpstreamStub } from '../dns/upstream-stub.js';
 import { CLASS_IN, Encoder, FLAG, TYPE, nameToWire } from '../dns/wire.js';
 
@@ -331,34 +332,20 @@ async function main(opts: Options): Promise<void> {
         .join('\n')}\n`,
     );
 
-    const klabPort = await freePort();
-    klab = spawn(
-      process.execPath,
-      [
-        KLAB,
-        'dns',
-        'serve',
-        '--listen',
-        `127.0.0.1:${klabPort}`,
-        '--objects',
-        objects,
-        '--upstream',
-        `127.0.0.1:${stub.port}`,
-        '--workers',
-        String(opts.workers),
-        '--lameduck',
-        '0',
-        '--ops-host',
-        '127.0.0.1',
-        '--health-port',
-        '0',
-        '--ready-port',
-        '0',
-        '--metrics-port',
-        '0',
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    const dns = spawnDnsServe(KLAB, [
+      '--listen',
+      '127.0.0.1:0',
+      '--objects',
+      objects,
+      '--upstream',
+      `127.0.0.1:${stub.port}`,
+      '--workers',
+      String(opts.workers),
+      '--lameduck',
+      '0',
+    ]);
+    klab = dns.process;
+    const klabPort = (await dns.serving).port;
     const unboundPort = await freePort();
     const conf = join(dir, 'unbound.conf');
     writeFileSync(conf, unboundConf(dir, unboundPort, stub.port, cluster.unboundData));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KLAB_JS } from '../test/support/klab-cli.js';
-import { spawnDnsServe } from '../test/support/dns-serve.js';
+import { spawnDnsServe } from './spawn.js';
 import type { RunningStub } from './upstream-stub.js';
 import { startUpstreamStub } from './upstream-stub.js';
 import { CLASS_IN, Encoder, FLAG, TYPE, nameToWire, walkMessage } from './wire.js';
@@ -96,7 +96,7 @@ beforeAll(async () => {
     ttl: 60,
     negativeTtl: 20,
   });
-  const dns = spawnDnsServe([
+  const dns = spawnDnsServe(KLAB_JS, [
     '--workers',
     '3',
     '--lameduck',

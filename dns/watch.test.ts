@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnDnsServe } from '../test/support/dns-serve.js';
+import { spawnDnsServe } from './spawn.js';
+import { KLAB_JS } from '../test/support/klab-cli.js';
 import { stopChild } from '../test/support/control.js';
 import { extensions } from '../control/layers.js';
 import { startTestCluster, type TestCluster } from '../control/testing.js';
@@ -92,7 +93,7 @@ describe('feeding DNS from the API', () => {
 
 describe('klab dns serve --kubeconfig', () => {
   it('answers from the API in its DNS threads', async () => {
-    const dns = spawnDnsServe([
+    const dns = spawnDnsServe(KLAB_JS, [
       '--kubeconfig',
       cluster.server.kubeconfigPath,
       '--workers',
@@ -136,7 +137,7 @@ describe('klab dns serve --kubeconfig', () => {
     );
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const started = Date.now();
-    const dns = spawnDnsServe([
+    const dns = spawnDnsServe(KLAB_JS, [
       '--kubeconfig',
       kubeconfig,
       '--listen',

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { KLAB_JS } from './klab-cli.js';
 
 export interface DnsServeProcess {
   readonly process: ChildProcess;
@@ -10,14 +9,15 @@ export interface DnsServeProcess {
 }
 
 /**
- * Runs the built `klab dns serve` with its operations endpoints on loopback ephemeral ports,
- * plus `args` (object source, listen address, upstreams, threads). The caller stops it by pid.
+ * Runs `klab dns serve` from the built `klabJs` as a child process, with its operations endpoints
+ * on loopback ephemeral ports, plus `args` (object source, listen address, upstreams, threads),
+ * for tests and the benchmark. The caller stops it by pid.
  */
-export function spawnDnsServe(args: readonly string[], timeoutMs = 30_000): DnsServeProcess {
+export function spawnDnsServe(klabJs: string, args: readonly string[], timeoutMs = 30_000): DnsServeProcess {
   const child = spawn(
     process.execPath,
     [
-      KLAB_JS,
+      klabJs,
       'dns',
       'serve',
       '--ops-host',

@@ -4,7 +4,9 @@
  * Everything runs on loopback: the "internet" is a dns2 stub on 127.0.0.1, unbound runs from
  * its own config in a temp dir (never the system's), and every process started is stopped.
  * Neither server is pinned to CPUs; the measured runs alternate klab, unbound, klab, … so a
- * change in the machine's load hits both, and the table reports the median of each.
+ * change in the machine's load hits both, and the table reports the median of each. A third
+ * server, the Node dgram floor (udp-floor.ts: the same threads on one shared socket, but no DNS
+ * work), shows what the runtime's per-datagram path alone reaches against unbound.
  * dnsperf and unbound are Debian packages; when missing they are installed with apt-get.
  *
  *   node dist/bench/dns.js [--services 10000] [--duration 5] [--rounds 3] [--workers 2]
@@ -24,6 +26,7 @@ import { CLASS_IN, Encoder, FLAG, TYPE, nameToWire } from '../dns/wire.js';
 
 const run = promisify(execFile);
 const KLAB = fileURLToPath(new URL('../klab.js', import.meta.url));
+const FLOOR = fileURLToPath(new URL('./udp-floor.js', import.meta.url));
 const EXTERNAL_NAMES = 200;
 
 interface Options {
@@ -215,32 +218,28 @@ function median(xs: number[]): number {
 }
 
 /**
- * Alternates klab and unbound `rounds` times on one query file; each server's row is the run
- * with its median QPS, plus a p99 from a verbose run.
+ * Alternates the servers (klab, unbound, the Node floor) `rounds` times on one query file; each
+ * server's row is the run with its median QPS, plus a p99 from a verbose run.
  */
-async function compare(
-  servers: [Server, Server],
-  file: string,
-  opts: Options,
-  ticks: number,
-): Promise<[Result, Result]> {
-  const runs: Run[][] = [[], []];
+async function compare(servers: Server[], file: string, opts: Options, ticks: number): Promise<Result[]> {
+  const runs: Run[][] = servers.map(() => []);
   for (let r = 0; r < opts.rounds; r++) {
-    for (const i of [0, 1])
-      (runs[i] as Run[]).push(await throughput(servers[i] as Server, file, opts, ticks));
+    for (const [i, server] of servers.entries())
+      (runs[i] as Run[]).push(await throughput(server, file, opts, ticks));
   }
-  const pick = async (i: 0 | 1): Promise<Result> => {
+  const results: Result[] = [];
+  for (const [i, server] of servers.entries()) {
     const list = runs[i] as Run[];
     const mid = median(list.map((x) => x.qps));
     const row = list.reduce((a, b) => (Math.abs(b.qps - mid) < Math.abs(a.qps - mid) ? b : a));
-    return {
+    results.push({
       ...row,
       qps: mid,
       cpuUs: median(list.map((x) => x.cpuUs)),
-      p99Ms: await p99Latency((servers[i] as Server).port, file, opts),
-    };
-  };
-  return [await pick(0), await pick(1)];
+      p99Ms: await p99Latency(server.port, file, opts),
+    });
+  }
+  return results;
 }
 
 /** dnsperf and unbound come from Debian packages; install the missing ones (needs root). */
@@ -293,6 +292,20 @@ function memoryMB(pid: number): { rss: number; anon: number } {
   return { rss: kb('Rss') / 1024, anon: kb('Anonymous') / 1024 };
 }
 
+/** The port a helper process prints as "port N" once it serves. */
+function announcedPort(proc: ChildProcess, name: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const failed = (why: string): void => reject(new Error(`${name} did not start: ${why}`));
+    proc.once('exit', (code) => failed(`exit ${code}`));
+    proc.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /port (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+  });
+}
+
 function stop(proc: ChildProcess | undefined): Promise<void> {
   if (!proc || proc.exitCode !== null || proc.pid === undefined) return Promise.resolve();
   return new Promise((resolve) => {
@@ -318,6 +331,7 @@ async function main(opts: Options): Promise<void> {
   const stub = await startUpstreamStub({ origin: 'example.test', a: externals, ttl: 3600, negativeTtl: 300 });
   let klab: ChildProcess | undefined;
   let unbound: ChildProcess | undefined;
+  let floor: ChildProcess | undefined;
   try {
     const objects = join(dir, 'objects.json');
     writeFileSync(objects, objectsJson(opts.services));
@@ -350,6 +364,8 @@ async function main(opts: Options): Promise<void> {
     const conf = join(dir, 'unbound.conf');
     writeFileSync(conf, unboundConf(dir, unboundPort, stub.port, cluster.unboundData));
     unbound = spawn('unbound', ['-d', '-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+    floor = spawn(process.execPath, [FLOOR, String(opts.workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const floorPort = await announcedPort(floor, 'udp-floor');
     await waitAnswering(klabPort, 'svc-0.bench.svc.cluster.local', 'klab dns', klab);
     await waitAnswering(unboundPort, 'svc-0.bench.svc.cluster.local', 'unbound', unbound);
     // Warm both caches with every external name once, so the external run measures cache hits.
@@ -367,21 +383,22 @@ async function main(opts: Options): Promise<void> {
         '10',
       ]);
     }
-    const rows: [string, Result, Result][] = [];
+    const rows: [string, Result[]][] = [];
     for (const [label, file] of [
       ['cluster names', clusterFile],
       ['cached external names', externalFile],
     ] as const) {
-      const [k, u] = await compare(
-        [
-          { port: klabPort, pid: klab.pid as number },
-          { port: unboundPort, pid: unbound.pid as number },
-        ],
-        file,
-        opts,
-        ticks,
-      );
-      rows.push([label, k, u]);
+      const servers = [klab, unbound, floor].map((p) => p.pid as number);
+      const ports = [klabPort, unboundPort, floorPort];
+      rows.push([
+        label,
+        await compare(
+          servers.map((pid, k) => ({ pid, port: ports[k] as number })),
+          file,
+          opts,
+          ticks,
+        ),
+      ]);
     }
     const loadAfter = loadavg()[0] as number;
     const klabMem = memoryMB(klab.pid as number);
@@ -396,7 +413,7 @@ async function main(opts: Options): Promise<void> {
     );
     const header = ['workload', 'server', 'QPS', 'avg ms', 'p99 ms', 'lost', 'CPU µs/query', 'QPS ratio'];
     const table: string[][] = [header];
-    for (const [label, k, u] of rows) {
+    for (const [label, [k, u, fl]] of rows) {
       const row = (name: string, r: Result, ratio: string): string[] => [
         label,
         name,
@@ -407,7 +424,12 @@ async function main(opts: Options): Promise<void> {
         f(r.cpuUs, 1),
         ratio,
       ];
-      table.push(row('klab', k, f(k.qps / u.qps, 2)), row('unbound', u, '1.00'));
+      if (!k || !u || !fl) continue;
+      table.push(
+        row('klab', k, f(k.qps / u.qps, 2)),
+        row('unbound', u, '1.00'),
+        row('node dgram floor', fl, f(fl.qps / u.qps, 2)),
+      );
     }
     const widths = header.map((_, i) => Math.max(...table.map((r) => (r[i] as string).length)));
     for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i] as number)).join('  '));
@@ -418,9 +440,15 @@ async function main(opts: Options): Promise<void> {
     console.log(
       'Anchors: CoreDNS ~33.7k QPS on 2 vCPUs; goal >= 0.8x unbound QPS, RSS <= 100 MB at 10k services.',
     );
+    console.log(
+      `node dgram floor: ${opts.workers} thread(s) on one shared socket, as klab runs, answering each query with ` +
+        'itself (QR set) and no DNS work; what any server on Node.js ' +
+        `${process.versions.node}'s dgram can reach here.`,
+    );
   } finally {
     await stop(klab);
     await stop(unbound);
+    await stop(floor);
     await stub.close();
     rmSync(dir, { recursive: true, force: true });
   }

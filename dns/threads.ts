@@ -78,7 +78,8 @@ type CreateSocketHandle = (
   flags: number,
 ) => UdpHandle | number;
 
-function bindShared(host: string, port: number): { handle: UdpHandle; port: number } {
+/** A UDP socket bound here whose descriptor the DNS threads (and bench/udp-floor.ts) all read. */
+export function bindShared(host: string, port: number): { handle: UdpHandle; port: number } {
   const create = (dgram as unknown as { _createSocketHandle?: CreateSocketHandle })._createSocketHandle;
   if (typeof create !== 'function') throw new Error('this Node.js has no dgram._createSocketHandle');
   // Deprecated (DEP0112) only as an undocumented export; used knowingly, so not warned about.

@@ -22,7 +22,7 @@ export interface Endpoint {
   serving: boolean;
   terminating: boolean;
   local: boolean;
-  zoneHints: string[];
+  zoneHints: readonly string[];
 }
 
 /** One port of one Service after kube-proxy's filtering: everything a renderer needs. */
@@ -117,6 +117,9 @@ function isExternallyAccessible(svc: ServiceObject): boolean {
 }
 
 /** Builds the endpoint lists per service port from EndpointSlices, as kube-proxy's slice cache does. */
+/** Shared by every endpoint without zone hints (the common case), rather than one array each. */
+const NO_ZONES: readonly string[] = [];
+
 function collectEndpoints(slices: EndpointSliceObject[], node: NodeFacts): Map<string, Endpoint[]> {
   const byPort = new Map<string, Map<string, Endpoint>>();
   for (const slice of slices) {
@@ -140,7 +143,7 @@ function collectEndpoints(slices: EndpointSliceObject[], node: NodeFacts): Map<s
           serving: e.conditions?.serving ?? true,
           terminating: e.conditions?.terminating ?? false,
           local,
-          zoneHints: (e.hints?.forZones ?? []).map((z) => z.name),
+          zoneHints: e.hints?.forZones ? e.hints.forZones.map((z) => z.name) : NO_ZONES,
         };
         const id = endpointString(ep);
         // An endpoint listed in two slices counts once; being local wins, as in kube-proxy.
@@ -150,9 +153,11 @@ function collectEndpoints(slices: EndpointSliceObject[], node: NodeFacts): Map<s
   }
   const out = new Map<string, Endpoint[]>();
   for (const [key, set] of byPort) {
+    // Sorted by the "ip:port" keys already at hand, not strings rebuilt per comparison.
+    const ids = [...set.keys()].sort(compareStrings);
     out.set(
       key,
-      [...set.values()].sort((a, b) => compareStrings(endpointString(a), endpointString(b))),
+      ids.map((id) => set.get(id) as Endpoint),
     );
   }
   return out;

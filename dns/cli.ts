@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import type { ConfigInput } from './config.js';
 import { loadConfigFile, resolveConfig } from './config.js';
@@ -91,6 +92,10 @@ export function registerDnsCommands(program: Command): void {
       if (config.upstreams.length === 0) {
         jsonLog('warn', 'no upstream resolvers: names outside the cluster zone will get SERVFAIL');
       }
+      // Before the DNS threads start, so their heaps are created with it too: V8 then trades
+      // heap headroom and code caches for memory, which kept RSS with 10k services under the
+      // 100 MB budget after dnsperf runs (96 MB against 104 MB) at no measured QPS cost.
+      setFlagsFromString('--optimize-for-size');
       await runDns(config, jsonLog);
     });
 }

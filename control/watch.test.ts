@@ -5,9 +5,11 @@ describe('encodedEvent', () => {
   const object = { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'a', resourceVersion: '7' } };
 
   it('encodes an event as one JSON line', () => {
-    const line = encodedEvent('ADDED', object).toString('utf8');
-    expect(line.endsWith('\n')).toBe(true);
-    expect(JSON.parse(line)).toEqual({ type: 'ADDED', object });
+    const { line, chunk } = encodedEvent('ADDED', object);
+    const text = line.toString('utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(JSON.parse(text)).toEqual({ type: 'ADDED', object });
+    expect(chunk.toString('utf8')).toBe(`${line.length.toString(16)}\r\n${text}\r\n`);
   });
 
   it('encodes each event object and type once, however many watchers send it', () => {
@@ -15,7 +17,7 @@ describe('encodedEvent', () => {
     expect(encodedEvent('MODIFIED', object)).toBe(first);
     const deleted = encodedEvent('DELETED', object);
     expect(deleted).not.toBe(first);
-    expect(JSON.parse(deleted.toString('utf8')).type).toBe('DELETED');
+    expect(JSON.parse(deleted.line.toString('utf8')).type).toBe('DELETED');
   });
 
   it('keeps objects with equal content apart', () => {

@@ -33,20 +33,36 @@ export interface WatchRequest {
   readonly encode?: (obj: KubeObject, first: boolean) => unknown;
 }
 
-/**
- * Wire lines of plain (not Table) events, per event object and type. Cache events are shared
- * by every watcher, so a hundred watchers of one event cost one JSON.stringify and one UTF-8
- * encoding, not a hundred; entries go with their event.
- */
-const encodedLines = new WeakMap<KubeObject, Partial<Record<WireEventType, Buffer>>>();
+/** A plain (not Table) event on the wire: its JSON line, and that line as one HTTP/1.1 chunk. */
+export interface EncodedEvent {
+  readonly line: Buffer;
+  /** Chunk size line, the line, CRLF: written straight to the socket of a chunked response. */
+  readonly chunk: Buffer;
+}
 
-export function encodedEvent(type: WireEventType, object: KubeObject): Buffer {
-  let lines = encodedLines.get(object);
-  if (!lines) {
-    lines = {};
-    encodedLines.set(object, lines);
+/**
+ * Encoded plain events, per event object and type. Cache events are shared by every watcher,
+ * so a hundred watchers of one event cost one JSON.stringify, one UTF-8 encoding and one chunk
+ * frame, not a hundred; entries go with their event.
+ */
+const encodedEvents = new WeakMap<KubeObject, Partial<Record<WireEventType, EncodedEvent>>>();
+
+export function encodedEvent(type: WireEventType, object: KubeObject): EncodedEvent {
+  let events = encodedEvents.get(object);
+  if (!events) {
+    events = {};
+    encodedEvents.set(object, events);
   }
-  return (lines[type] ??= Buffer.from(JSON.stringify({ type, object }) + '\n'));
+  return (events[type] ??= frame(Buffer.from(JSON.stringify({ type, object }) + '\n')));
+}
+
+function frame(line: Buffer): EncodedEvent {
+  const size = `${line.length.toString(16)}\r\n`;
+  const chunk = Buffer.allocUnsafe(size.length + line.length + 2);
+  chunk.write(size, 'latin1');
+  line.copy(chunk, size.length);
+  chunk.write('\r\n', size.length + line.length, 'latin1');
+  return { line: chunk.subarray(size.length, size.length + line.length), chunk };
 }
 
 export type WireEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -103,6 +119,11 @@ export function serveWatch(cache: WatchCache, store: Store, res: ServerResponse,
 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
+  // Events go to a chunked response's socket as ready-made chunks (a shared event's chunk is
+  // framed once for every watcher): through res.write, every watcher would frame each event
+  // again and cork its socket until the next tick. Nothing else writes the body meanwhile, and
+  // res.end() still writes the last chunk. HTTP/1.0 clients get plain writes.
+  const socket = (res as ServerResponse & { chunkedEncoding?: boolean }).chunkedEncoding ? res.socket : null;
   let first = true;
   let closed = false;
   let delivered = false;
@@ -116,13 +137,14 @@ export function serveWatch(cache: WatchCache, store: Store, res: ServerResponse,
     for (const t of timers) clearTimeout(t);
     res.end();
   };
-  const write = (line: string | Buffer): void => {
+  const write = (event: EncodedEvent): void => {
     if (closed) return;
-    const ok = res.write(line);
-    if (res.writableLength > w.maxBufferedBytes) finish();
+    const ok = socket ? socket.write(event.chunk) : res.write(event.line);
+    if ((socket ?? res).writableLength > w.maxBufferedBytes) finish();
     else if (!ok) watcher.pause?.();
   };
-  const send = (type: string, object: unknown): void => write(JSON.stringify({ type, object }) + '\n');
+  const send = (type: string, object: unknown): void =>
+    write(frame(Buffer.from(JSON.stringify({ type, object }) + '\n')));
   const sendObject = (type: WireEventType, obj: KubeObject): void => {
     if (w.encode) send(type, w.encode(obj, first));
     else write(encodedEvent(type, obj));
@@ -165,7 +187,7 @@ export function serveWatch(cache: WatchCache, store: Store, res: ServerResponse,
   });
 
   res.on('close', finish);
-  res.on('drain', () => watcher.resume?.());
+  (socket ?? res).on('drain', () => watcher.resume?.());
   let watcher: Watcher & Partial<Pick<CacheWatcher, 'pause' | 'resume' | 'progressRevision'>> = cache.watch(
     w.prefix,
     from,

@@ -171,6 +171,33 @@ describe.each(['sqlite', 'etcd'] as const)('list and watch (%s store)', (storeKi
     ]);
   });
 
+  it('streams events larger than the socket buffers, resuming on drain, and ends the stream cleanly', async () => {
+    const list = await apiRequest(cluster, { path: `${CM}?limit=1`, token });
+    const rv = (list.json.metadata as { resourceVersion: string }).resourceVersion;
+    const w = await watchStream(
+      cluster,
+      `${CM}?watch=true&resourceVersion=${rv}&labelSelector=big&timeoutSeconds=5`,
+      token,
+    );
+    const count = 20;
+    const data = { blob: 'x'.repeat(512 * 1024) };
+    for (let i = 0; i < count; i++) {
+      const r = await apiRequest(cluster, {
+        method: 'POST',
+        path: CM,
+        token,
+        body: { metadata: { name: `big-${i}`, labels: { big: 'yes' } }, data },
+      });
+      expect(r.status, r.text).toBe(201);
+    }
+    await w.ended;
+    expect(w.events.map((e) => (e.object.metadata as { name: string }).name)).toEqual(
+      Array.from({ length: count }, (_, i) => `big-${i}`),
+    );
+    for (let i = 0; i < count; i++)
+      await apiRequest(cluster, { method: 'DELETE', path: `${CM}/big-${i}`, token });
+  });
+
   it('feeds a client-node informer every change in order, re-listing after a 410', async () => {
     await apiRequest(cluster, {
       method: 'POST',

@@ -19,11 +19,12 @@ it('refuses a create in a namespace it just marked for deletion, though the cach
   const namespaces = findResource('', 'v1', 'namespaces')!;
   const configmaps = findResource('', 'v1', 'configmaps')!;
   const active: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lab' } };
+  let now = Date.now();
   // A watch cache that has not seen the deletion yet.
   const registry = new Registry(
     store,
     extensions,
-    () => new Date(),
+    () => new Date(now),
     undefined,
     (name) => (name === 'lab' ? active : undefined),
   );
@@ -37,4 +38,9 @@ it('refuses a create in a namespace it just marked for deletion, though the cach
     code: 403,
     message: expect.stringContaining('because it is being terminated'),
   });
+  now += 29_000;
+  await expect(registry.create(configmaps, 'lab', cm('still'), opts)).rejects.toMatchObject({ code: 403 });
+  // After kube-apiserver's 30 s the cache is trusted again (this fake one never catches up).
+  now += 2_000;
+  await registry.create(configmaps, 'lab', cm('later'), opts);
 });

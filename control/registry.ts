@@ -146,6 +146,9 @@ export function mapStoreError(err: unknown, info: ResourceInfo, name: string): u
   }
 }
 
+/** How long creates in a namespace deleted here read storage rather than the cache. */
+const FORCE_LIVE_LOOKUP_MS = 30_000;
+
 export class Registry {
   private readonly dryRunStore: StoreWrites;
   /**
@@ -283,7 +286,7 @@ export class Registry {
   private deletedLately(namespace: string): boolean {
     const until = this.namespacesDeleted.get(namespace);
     if (until === undefined) return false;
-    if (until > Date.now()) return true;
+    if (until > this.now().getTime()) return true;
     this.namespacesDeleted.delete(namespace);
     return false;
   }
@@ -581,7 +584,7 @@ export class Registry {
         );
       }
       if (info.group === '' && info.plural === 'namespaces' && !options.dryRun) {
-        this.namespacesDeleted.set(name, Date.now() + 30_000);
+        this.namespacesDeleted.set(name, this.now().getTime() + FORCE_LIVE_LOOKUP_MS);
       }
       try {
         const next = this.deletionState(info, live, options);

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { Command } from 'commander';
 import { Agent } from './agent.js';
+import { logLine } from '../kube/log-line.js';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -66,7 +67,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--healthz-port <port>', 'healthz on 127.0.0.1 (0 = off)', port, 10248)
     .action(async (f: AgentFlags) => {
       const log = (msg: string, fields: Record<string, unknown> = {}) =>
-        console.log(JSON.stringify({ time: new Date().toISOString(), component: 'agent', msg, ...fields }));
+        process.stdout.write(logLine('agent', msg, fields));
       const agent = new Agent({
         node: f.node,
         kubeconfig: f.kubeconfig,

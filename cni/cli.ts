@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { install } from './install.js';
+import { logLine } from '../kube/log-line.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -69,13 +70,6 @@ export function registerCniCommands(program: Command): void {
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
       if (o.exitWithStdin) process.stdin.on('end', stop).resume();
-      console.log(
-        JSON.stringify({
-          time: new Date().toISOString(),
-          component: 'cni',
-          msg: 'resident plugin listening',
-          socket: o.socket,
-        }),
-      );
+      process.stdout.write(logLine('cni', 'resident plugin listening', { socket: o.socket }));
     });
 }

@@ -9,6 +9,7 @@ import type { Backend } from './iptables/apply.js';
 import { ObjectError, readEndpointSlice, readService } from './objects.js';
 import { nodeFactsFromFlags, UsageError } from './render-command.js';
 import { ProxySyncEngine } from './sync.js';
+import { logLine } from '../kube/log-line.js';
 
 export interface DaemonOptions {
   node: string;
@@ -44,9 +45,7 @@ export function parseBindAddress(text: string, option: string): { host: string; 
 }
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(
-    `${JSON.stringify({ time: new Date().toISOString(), component: 'proxy', msg, ...fields })}\n`,
-  );
+  process.stdout.write(logLine('proxy', msg, fields));
 }
 
 interface NodeObject extends KubeObject {

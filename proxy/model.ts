@@ -116,10 +116,10 @@ function isExternallyAccessible(svc: ServiceObject): boolean {
   return t === 'NodePort' || t === 'LoadBalancer' || (svc.spec.externalIPs?.length ?? 0) > 0;
 }
 
-/** Builds the endpoint lists per service port from EndpointSlices, as kube-proxy's slice cache does. */
 /** Shared by every endpoint without zone hints (the common case), rather than one array each. */
 const NO_ZONES: readonly string[] = [];
 
+/** Builds the endpoint lists per service port from EndpointSlices, as kube-proxy's slice cache does. */
 function collectEndpoints(slices: EndpointSliceObject[], node: NodeFacts): Map<string, Endpoint[]> {
   const byPort = new Map<string, Map<string, Endpoint>>();
   for (const slice of slices) {

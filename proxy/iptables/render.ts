@@ -85,7 +85,7 @@ const INVALID_COUNTER = 'ct_state_invalid_dropped_pkts';
  * Builds restore text and counts lines. The parts are joined into one flat string when the text
  * is read: cached fragments live as long as their service, and a flat string is one object for
  * the garbage collector to move, where text appended with `+=` is a rope of two per line (at 10k
- * services, millions of long-lived objects that made GC most of a full render's time).
+ * services, millions of long-lived objects, and GC was half of a full render's time).
  */
 class Sink {
   private parts: string[] = [];

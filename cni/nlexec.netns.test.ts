@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from './exec.js';
 import { IFF_UP, linkDel, linkSetFlags } from './netlink.js';
-import { NetlinkError, closeNetlink, netlink } from './nlexec.js';
+import { NetlinkError, closeNetlink, netlink, setNetlinkAnswerTimeout } from './nlexec.js';
 
 /**
  * The netlink helper against a throwaway namespace, on a veth pair whose names exist nowhere
@@ -59,5 +62,29 @@ describe('netlink helper', () => {
     await closeNetlink();
     await netlink('test', [linkSetFlags(DEV, IFF_UP, IFF_UP)], { netns: PATH });
     expect(await flags()).toContain(',UP');
+  });
+
+  it('kills a helper that gives no answer, fails that request clearly, and serves the next one', async () => {
+    // Opening a FIFO for reading blocks until a writer comes: a real helper, really stuck.
+    const dir = mkdtempSync(join(tmpdir(), 'kcni-nl-'));
+    const fifo = join(dir, 'netns');
+    try {
+      const made = await run('mkfifo', [fifo]);
+      expect(made.code, made.stderr).toBe(0);
+      setNetlinkAnswerTimeout(300);
+      const started = Date.now();
+      await expect(netlink('test', [linkSetFlags(DEV, 0, IFF_UP)], { netns: fifo })).rejects.toThrow(
+        'netlink helper gave no answer for 300 ms and was killed',
+      );
+      expect(Date.now() - started).toBeLessThan(5_000);
+      setNetlinkAnswerTimeout(10_000);
+      await netlink('test', [linkSetFlags(DEV, IFF_UP, IFF_UP)], { netns: PATH });
+      expect(await flags()).toContain(',UP');
+      await netlink('test', [linkSetFlags(DEV, 0, IFF_UP)], { netns: PATH });
+      expect(await flags()).not.toContain(',UP');
+    } finally {
+      setNetlinkAnswerTimeout(10_000);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -119,6 +119,7 @@ const ANSWER_TIMEOUT_MS = 10_000;
 
 /** One helper per process, started on first use and again after it dies. */
 class Helper {
+  answerTimeoutMs = ANSWER_TIMEOUT_MS;
   private child: ChildProcess | undefined;
   private pending: Pending[] = [];
   private buf = Buffer.alloc(0);
@@ -135,7 +136,7 @@ class Helper {
       if (this.child !== child) return;
       this.child = undefined;
       this.buf = Buffer.alloc(0);
-      const reason = this.stuck ? `gave no answer for ${ANSWER_TIMEOUT_MS} ms and was killed` : why;
+      const reason = this.stuck ? `gave no answer for ${this.answerTimeoutMs} ms and was killed` : why;
       this.stuck = false;
       for (const p of this.pending.splice(0)) {
         clearTimeout(p.timer);
@@ -195,7 +196,7 @@ class Helper {
       const timer = setTimeout(() => {
         this.stuck = true;
         child.kill('SIGKILL');
-      }, ANSWER_TIMEOUT_MS);
+      }, this.answerTimeoutMs);
       timer.unref();
       this.pending.push({ resolve, reject, timer });
       this.idle();
@@ -207,6 +208,11 @@ class Helper {
 const helper = new Helper();
 
 export const closeNetlink = (): Promise<void> => helper.close();
+
+/** How long a request may wait for the helper before it is killed (10 s; tests shorten it). */
+export function setNetlinkAnswerTimeout(ms: number): void {
+  helper.answerTimeoutMs = ms;
+}
 
 export interface Where {
   /** Namespace to send in (a path such as /run/netns/x or /proc/PID/ns/net); default: this one. */

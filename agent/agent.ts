@@ -29,6 +29,7 @@ import {
   restartDelayMs,
   sandboxName,
   shouldRestart,
+  sandboxRetryDelayMs,
   wantsNewSandbox,
 } from './pod.js';
 import { parseResolvConf, podResolvConfig, renderResolvConf, withResolvConf } from './resolv.js';
@@ -339,8 +340,8 @@ export class Agent {
         }
         this.sandboxBackoff.delete(uid);
       } catch (error) {
-        // kubelet's pod worker backs off a failing sandbox (doubling up to 5 min) and says why.
-        const delayMs = Math.min((backoff?.delayMs ?? 1_000) * 2, 300_000);
+        // kubelet's pod worker backs off a failing sandbox and says why.
+        const delayMs = sandboxRetryDelayMs(backoff?.delayMs);
         this.sandboxBackoff.set(uid, { until: Date.now() + delayMs, delayMs });
         const failed = this.runtimes.get(uid);
         if (failed) {

@@ -5,6 +5,7 @@ import {
   type Pod,
   wantsNewSandbox,
   restartDelayMs,
+  sandboxRetryDelayMs,
   sandboxName,
   shouldRestart,
 } from './pod.js';
@@ -108,5 +109,12 @@ describe('pod helpers', () => {
       shouldRestart('Never', 1),
     ]).toEqual([true, false, true, false]);
     expect([1, 2, 3, 4, 11].map(restartDelayMs)).toEqual([0, 10_000, 20_000, 40_000, 300_000]);
+  });
+
+  it('backs a failing sandbox off from 2 s, doubling, capped at five minutes', () => {
+    const waits: number[] = [];
+    let previous: number | undefined;
+    for (let i = 0; i < 10; i++) waits.push((previous = sandboxRetryDelayMs(previous)));
+    expect(waits).toEqual([2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000]);
   });
 });

@@ -179,6 +179,14 @@ export function restartDelayMs(restartCount: number): number {
   return Math.min(10_000 * 2 ** (restartCount - 2), 300_000);
 }
 
+/**
+ * The wait after a failed sandbox set-up, given the wait before it (none after a success), as
+ * kubelet's pod worker backs off: 2 s, doubling, capped at five minutes.
+ */
+export function sandboxRetryDelayMs(previousMs: number | undefined): number {
+  return Math.min((previousMs ?? 1_000) * 2, 300_000);
+}
+
 /** Whether a container that exited with `exitCode` is started again under `policy`. */
 export function shouldRestart(policy: PodSpec['restartPolicy'], exitCode: number): boolean {
   if (policy === 'Never') return false;

@@ -174,13 +174,11 @@ describe.each(['sqlite', 'etcd'] as const)('list and watch (%s store)', (storeKi
   it('streams events larger than the socket buffers, resuming on drain, and ends the stream cleanly', async () => {
     const list = await apiRequest(cluster, { path: `${CM}?limit=1`, token });
     const rv = (list.json.metadata as { resourceVersion: string }).resourceVersion;
-    const w = await watchStream(
-      cluster,
-      `${CM}?watch=true&resourceVersion=${rv}&labelSelector=big&timeoutSeconds=5`,
-      token,
-    );
-    const count = 20;
-    const data = { blob: 'x'.repeat(512 * 1024) };
+    // Written before the watch starts, so it replays them from the cache's window (20 events) as
+    // fast as the socket takes them: each 900 KB event fills the socket, the watcher pauses, and
+    // only the socket's drain resumes it. No timing matters but the replay within the timeout.
+    const count = 10;
+    const data = { blob: 'x'.repeat(900 * 1024) };
     for (let i = 0; i < count; i++) {
       const r = await apiRequest(cluster, {
         method: 'POST',
@@ -190,6 +188,11 @@ describe.each(['sqlite', 'etcd'] as const)('list and watch (%s store)', (storeKi
       });
       expect(r.status, r.text).toBe(201);
     }
+    const w = await watchStream(
+      cluster,
+      `${CM}?watch=true&resourceVersion=${rv}&labelSelector=big&timeoutSeconds=10`,
+      token,
+    );
     await w.ended;
     expect(w.events.map((e) => (e.object.metadata as { name: string }).name)).toEqual(
       Array.from({ length: count }, (_, i) => `big-${i}`),

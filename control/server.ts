@@ -20,6 +20,7 @@ import { resourcePrefix, storageKey } from './routes.js';
 import { authenticateToken, cachedUidCheck, ensureSigningKey, type TokenObjectKind } from './sa-tokens.js';
 import { ApiError } from './status.js';
 import { WatchCache, type Store } from './store/index.js';
+import { FieldsV1Interner } from './fields-intern.js';
 import type { WatchSettings } from './handlers/resource.js';
 import { ServiceAdmission, type ServiceNetwork } from './service-admission.js';
 import { DEFAULT_LIFECYCLE, startControllers } from './controllers/manager.js';
@@ -94,10 +95,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const stopAll = async (): Promise<void> => {
     for (const step of cleanup.reverse()) await step();
   };
+  const fieldsV1 = new FieldsV1Interner();
   try {
     for (const info of RESOURCES) {
       const cache = new WatchCache(store, resourcePrefix(info), {
         ...(opts.watchCacheWindow ? { windowSize: opts.watchCacheWindow } : {}),
+        keep: (value) => fieldsV1.intern(value),
       });
       caches.set(resourcePrefix(info), cache);
       cleanup.push(() => cache.close());

@@ -67,6 +67,27 @@ describe('WatchCache over SqliteStore', () => {
     expect(watcher.progressRevision()).toBe(c.revision);
   });
 
+  it('hands every object it keeps to `keep` first: listed ones, event values and previous values', async () => {
+    await store.create('/registry/services/default/a', svc('a'));
+    const kept: string[] = [];
+    const c = await cache({
+      keep: (value) => {
+        kept.push(`${(value.metadata as { name: string }).name}@${String(value.spec ?? '-')}`);
+        value.kept = true;
+      },
+    });
+    expect(kept).toEqual(['a@-']);
+    await store.update('/registry/services/default/a', svc('a', { spec: 1 }));
+    await store.create('/registry/services/default/b', svc('b'));
+    const last = await store.currentRevision();
+    await new Collector().until('the cache to catch up', () => c.revision === last);
+    expect(kept).toEqual(['a@-', 'a@1', 'a@-', 'b@-']);
+    const { collector } = watch(c, '/registry/services/', 0);
+    const events = await collector.waitEvents(2);
+    expect(events.every((e) => e.value.kept === true)).toBe(true);
+    expect(c.get('/registry/services/default/a')?.value.kept).toBe(true);
+  });
+
   it('resumes from a revision in the window, filtered by prefix, without duplicates', async () => {
     const c = await cache();
     await store.create('/registry/services/default/a', svc('a'));

@@ -1,7 +1,15 @@
 import { checkLimit, checkPrefix, checkRevision } from './keys.js';
 import { SortedKeys } from './sorted-keys.js';
 import { StoreError } from './types.js';
-import type { ListResult, Store, StoreEvent, StoredValue, WatchHandlers, Watcher } from './types.js';
+import type {
+  JsonObject,
+  ListResult,
+  Store,
+  StoreEvent,
+  StoredValue,
+  WatchHandlers,
+  Watcher,
+} from './types.js';
 
 export interface WatchCacheOptions {
   /** Events kept in memory for watches that resume from a revision (default 10,000). */
@@ -10,6 +18,11 @@ export interface WatchCacheOptions {
   readonly queueLimit?: number;
   /** Wait before re-listing after the storage watch failed (default 1,000 ms). */
   readonly restartDelayMs?: number;
+  /**
+   * Called with each object before the cache keeps it (listed, or an event's value and previous
+   * value), in place: lets the server share equal parts between the objects it holds.
+   */
+  readonly keep?: (value: JsonObject) => void;
 }
 
 /** A watcher of the cache; pause/resume follow the consumer's back-pressure (e.g. a socket). */
@@ -36,6 +49,7 @@ export class WatchCache {
   private readonly windowSize: number;
   private readonly queueLimit: number;
   private readonly restartDelayMs: number;
+  private readonly keep: ((value: JsonObject) => void) | undefined;
   private readonly state = new Map<string, StoredValue>();
   private readonly keys = new SortedKeys();
   private window: StoreEvent[] = [];
@@ -59,6 +73,7 @@ export class WatchCache {
     this.windowSize = positive('windowSize', options.windowSize ?? 10_000);
     this.queueLimit = positive('queueLimit', options.queueLimit ?? 1_000);
     this.restartDelayMs = options.restartDelayMs ?? 1_000;
+    this.keep = options.keep;
   }
 
   /** Lists the store and starts the storage watch; resolves once the cache can serve. */
@@ -69,6 +84,7 @@ export class WatchCache {
     this.state.clear();
     this.keys.clear();
     for (const item of list.items) {
+      this.keep?.(item.value);
       this.state.set(item.key, item);
       this.keys.add(item.key);
     }
@@ -207,6 +223,10 @@ export class WatchCache {
   }
 
   private apply(event: StoreEvent): void {
+    if (this.keep) {
+      this.keep(event.value);
+      if (event.prevValue) this.keep(event.prevValue);
+    }
     if (event.type === 'DELETED') {
       this.state.delete(event.key);
       this.keys.delete(event.key);

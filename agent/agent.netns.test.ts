@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { KLAB_JS } from '../test/support/klab-cli.js';
 import { agentCommand } from './command.js';
 import { sandboxName } from './pod.js';
@@ -398,6 +398,67 @@ spec:
     expect(seen.some((e) => e.startsWith('Unhealthy: Startup probe failed'))).toBe(true);
     expect((await kubectl(['delete', 'pod', 'probed', '--wait=false'])).exitCode).toBe(0);
   }, 120_000);
+
+  it('reports a failing CNI ADD as FailedCreatePodSandBox, backs off, and starts the pod once the cause is gone', async () => {
+    const running = await getJson<Pod>(['get', 'pod', 'echo-a']);
+    const bridgePorts = async () =>
+      String((await inNode(['ip', '-br', 'link', 'show', 'master', 'cni0'])).stdout)
+        .trim()
+        .split('\n')
+        .filter(Boolean).length;
+    const portsBefore = await bridgePorts();
+    const sandboxesBefore = readdirNetns().filter((n) => n.startsWith(`${PREFIX}pod-`)).length;
+    const net = running?.status?.podIP?.split('.').slice(0, 3).join('.');
+    const leases = join(dir, 'agent', 'ipam', 'klab');
+    // Every free address of the node's range taken, as by sandboxes the agent does not know.
+    const planted: string[] = [];
+    for (let host = 2; host <= 254; host++) {
+      const file = join(leases, `${net}.${host}`);
+      if (existsSync(file)) continue;
+      writeFileSync(file, `planted-${host}\r\neth0`);
+      planted.push(file);
+    }
+    // Gone before the next test, which expects no pods, also when this one fails.
+    onTestFinished(async () => {
+      await kubectl(['delete', 'pod', 'no-ip', '--ignore-not-found']);
+    });
+    try {
+      expect((await kubectl(['apply', '-f', '-'], podManifest('no-ip', 'klab/echo'))).exitCode).toBe(0);
+      const failures = await until('a FailedCreatePodSandBox event for no-ip', async () => {
+        const events = await getJson<{
+          items: { type: string; reason: string; message: string; involvedObject: { name: string } }[];
+        }>(['get', 'events', '--field-selector', 'involvedObject.name=no-ip']);
+        const found = (events?.items ?? []).filter((e) => e.reason === 'FailedCreatePodSandBox');
+        return found.length > 0 ? found : undefined;
+      });
+      expect(failures[0]?.type).toBe('Warning');
+      expect(failures[0]?.message).toMatch(
+        /^Failed to create pod sandbox: .*no IP addresses available in range set/,
+      );
+      const pending = await getJson<Pod>(['get', 'pod', 'no-ip']);
+      expect(pending?.status?.phase ?? 'Pending').toBe('Pending');
+      expect(pending?.status?.podIP).toBeUndefined();
+    } finally {
+      for (const file of planted) await rm(file, { force: true });
+    }
+    const pod = await until(
+      'no-ip Running after the back-off',
+      async () => {
+        const p = await getJson<Pod>(['get', 'pod', 'no-ip']);
+        return p?.status?.phase === 'Running' && p.status.podIP ? p : undefined;
+      },
+      30_000,
+    );
+    expect(pod.status?.podIP?.startsWith(`${net}.`)).toBe(true);
+    const r = await until('no-ip answers', async () => {
+      const answer = await inNode(['curl', '-s', '--max-time', '2', `http://${pod.status?.podIP}:8080/`]);
+      return answer.exitCode === 0 ? answer : undefined;
+    });
+    expect(JSON.parse(String(r.stdout))).toMatchObject({ hostname: 'no-ip' });
+    // The failed attempts left nothing behind: one sandbox and one veth more than before.
+    expect(await bridgePorts()).toBe(portsBefore + 1);
+    expect(readdirNetns().filter((n) => n.startsWith(`${PREFIX}pod-`))).toHaveLength(sandboxesBefore + 1);
+  }, 90_000);
 
   it('deletes gracefully: processes stopped, sandbox, veth and lease gone, then the pod object', async () => {
     const before = await getJson<Pod>(['get', 'pod', 'echo-a']);

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
@@ -6,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { install } from '../cni/install.js';
 import { ApiError, KubeClient, type KubeObject } from '../kube/client.js';
+import { EventRecorder } from '../kube/events.js';
 import { Informer } from '../kube/informer.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
 import {
@@ -111,6 +111,7 @@ function readMachine(): Machine {
 /** The kubelet's role on one node: Node, Lease, routes, and the pods bound here. */
 export class Agent {
   private readonly client: KubeClient;
+  private readonly events: EventRecorder;
   private readonly store: PodStore;
   private readonly runtimes = new Map<string, PodRuntime>();
   private readonly terminating = new Set<string>();
@@ -140,6 +141,9 @@ export class Agent {
 
   constructor(private readonly o: AgentOptions) {
     this.client = new KubeClient(loadKubeconfig(o.kubeconfig), `klab-agent/${o.node}`);
+    this.events = new EventRecorder(this.client, (reason, error) =>
+      this.o.log('event not recorded', { reason, error: String(error) }),
+    );
     this.store = new PodStore(o.stateDir);
   }
 
@@ -803,27 +807,15 @@ export class Agent {
     this.kick();
   }
 
-  /** A core/v1 Event about the pod, as kubelet records them; losing one is only logged. */
+  /** A core/v1 Event about the pod, as kubelet records them (repeats folded); losing one is only logged. */
   private event(rt: PodRuntime, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const at = now();
-    const event = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${rt.name}.${randomBytes(8).toString('hex')}`, namespace: rt.namespace },
-      involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: rt.namespace, name: rt.name, uid: rt.uid },
+    void this.events.record(
+      { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: rt.namespace, name: rt.name, uid: rt.uid } },
+      type,
       reason,
       message,
-      type,
-      source: { component: 'kubelet', host: this.o.node },
-      reportingComponent: 'kubelet',
-      reportingInstance: this.o.node,
-      firstTimestamp: at,
-      lastTimestamp: at,
-      count: 1,
-    };
-    this.client
-      .create(`/api/v1/namespaces/${rt.namespace}/events`, event)
-      .catch((e: unknown) => this.o.log('event not recorded', { reason, error: String(e) }));
+      { component: 'kubelet', host: this.o.node },
+    );
   }
 
   /** Graceful stop: SIGTERM, the grace period, SIGKILL; then the sandbox; then the API object. */

@@ -9,6 +9,7 @@ import {
   ApiError,
   resourcePath,
 } from '../../kube/client.js';
+import { EventRecorder } from '../../kube/events.js';
 import { Informer } from '../../kube/informer.js';
 import { keyOf } from '../../kube/keys.js';
 
@@ -40,7 +41,11 @@ export class ControllerContext {
     readonly log: Log,
     readonly now: () => Date = () => new Date(),
   ) {
-    this.events = new EventRecorder(client, log, now);
+    this.events = new EventRecorder(
+      client,
+      (reason, error) => log({ msg: 'event not recorded', reason, error: error.message }),
+      now,
+    );
   }
 
   informer(name: InformerName): Informer<KubeObject> {
@@ -81,76 +86,5 @@ export function pathOf(
 
 export const isNotFound = (e: unknown) => e instanceof ApiError && e.status === 404;
 export const isConflict = (e: unknown) => e instanceof ApiError && e.status === 409;
-
-interface Involved {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
-}
-
-/**
- * Writes core/v1 Events as kube-controller-manager does, folding repeats of the same reason
- * and message for the same object into one Event with a growing count.
- */
-export class EventRecorder {
-  private readonly recent = new Map<string, { name: string; count: number; at: number }>();
-
-  constructor(
-    private readonly client: KubeClient,
-    private readonly log: Log,
-    private readonly now: () => Date,
-  ) {}
-
-  async record(
-    object: Involved,
-    type: 'Normal' | 'Warning',
-    reason: string,
-    message: string,
-    component: string,
-  ): Promise<void> {
-    const namespace = object.metadata?.namespace ?? 'default';
-    const key = `${object.kind}/${namespace}/${object.metadata?.name}/${reason}/${message}`;
-    const now = this.now();
-    const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const seen = this.recent.get(key);
-    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
-    try {
-      if (seen !== undefined && now.getTime() - seen.at < 10 * 60_000) {
-        seen.count++;
-        seen.at = now.getTime();
-        await this.client.patch(`${path}/${seen.name}`, { count: seen.count, lastTimestamp: stamp });
-        return;
-      }
-      const name = `${object.metadata?.name ?? 'object'}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`;
-      await this.client.create(path, {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { name, namespace },
-        involvedObject: {
-          apiVersion: object.apiVersion,
-          kind: object.kind,
-          name: object.metadata?.name,
-          namespace: object.metadata?.namespace,
-          uid: object.metadata?.uid,
-          resourceVersion: object.metadata?.resourceVersion,
-        },
-        reason,
-        message,
-        type,
-        source: { component },
-        reportingComponent: component,
-        reportingInstance: component,
-        firstTimestamp: stamp,
-        lastTimestamp: stamp,
-        count: 1,
-      });
-      this.recent.set(key, { name, count: 1, at: now.getTime() });
-      if (this.recent.size > 4096) this.recent.delete(this.recent.keys().next().value as string);
-    } catch (error) {
-      // Events are best effort, as in Kubernetes: a lost Event never fails a reconcile.
-      this.log({ msg: 'event not recorded', reason, error: (error as Error).message });
-    }
-  }
-}
 
 export { keyOf };

@@ -47,7 +47,7 @@ export function startNodeIpam(ctx: ControllerContext, clusterCidr: string, maskB
       'Normal',
       'CIDRAssignmentSucceeded',
       `Node ${key} got pod CIDR ${cidr}`,
-      'node-ipam-controller',
+      { component: 'node-ipam-controller' },
     );
   }
   return queue;
@@ -177,7 +177,7 @@ export function startNodeLifecycle(ctx: ControllerContext, timings: LifecycleTim
           'Normal',
           'NodeNotReady',
           `Node ${name} status is now: NodeNotReady`,
-          'node-controller',
+          { component: 'node-controller' },
         );
         await markPods(name, false);
       } else if (lost && readyCond?.status === 'Unknown') {

@@ -63,7 +63,9 @@ export function startScheduler(ctx: ControllerContext): { stop(): void } {
     if ('message' in result) {
       if (!failing.has(key)) {
         failing.add(key);
-        await ctx.events.record(ref, 'Warning', 'FailedScheduling', result.message, 'default-scheduler');
+        await ctx.events.record(ref, 'Warning', 'FailedScheduling', result.message, {
+          component: 'default-scheduler',
+        });
         await ctx.client
           .patch(pathOf('pods', pod.metadata?.namespace, pod.metadata?.name, 'status'), {
             status: {
@@ -104,7 +106,7 @@ export function startScheduler(ctx: ControllerContext): { stop(): void } {
       'Normal',
       'Scheduled',
       `Successfully assigned ${pod.metadata?.namespace}/${pod.metadata?.name} to ${result.node}`,
-      'default-scheduler',
+      { component: 'default-scheduler' },
     );
   }
   return {

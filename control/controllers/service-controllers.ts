@@ -142,19 +142,17 @@ export function startLoadBalancerIpam(ctx: ControllerContext): WorkQueue {
         if (held !== undefined) await writeIngress(s, undefined);
         if (!pending.has(key)) {
           pending.add(key);
-          await ctx.events.record(ref, 'Warning', 'AllocationFailed', result.error, 'metallb-controller');
+          await ctx.events.record(ref, 'Warning', 'AllocationFailed', result.error, {
+            component: 'metallb-controller',
+          });
         }
         return;
       }
       pending.delete(key);
       await writeIngress(s, result.ip);
-      await ctx.events.record(
-        ref,
-        'Normal',
-        'IPAllocated',
-        `Assigned IP ["${result.ip}"]`,
-        'metallb-controller',
-      );
+      await ctx.events.record(ref, 'Normal', 'IPAllocated', `Assigned IP ["${result.ip}"]`, {
+        component: 'metallb-controller',
+      });
     } catch (error) {
       if (isNotFound(error)) return;
       if (isConflict(error)) {

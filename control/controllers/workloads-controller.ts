@@ -161,7 +161,7 @@ export function startDeploymentController(ctx: ControllerContext): WorkQueue {
             'Normal',
             'ScalingReplicaSet',
             `Scaled up replica set ${action.replicaSet.metadata.name} from 0 to ${action.replicaSet.spec.replicas}`,
-            'deployment-controller',
+            { component: 'deployment-controller' },
           );
         } else if (action.type === 'scale' || action.type === 'annotate') {
           const rs = owned.find((r) => r.metadata.name === action.name);
@@ -175,7 +175,7 @@ export function startDeploymentController(ctx: ControllerContext): WorkQueue {
               'Normal',
               'ScalingReplicaSet',
               `Scaled ${action.replicas > from ? 'up' : 'down'} replica set ${action.name} from ${from} to ${action.replicas}`,
-              'deployment-controller',
+              { component: 'deployment-controller' },
             );
           }
         } else {

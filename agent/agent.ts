@@ -8,6 +8,7 @@ import { ApiError, KubeClient, type KubeObject } from '../kube/client.js';
 import { EventRecorder } from '../kube/events.js';
 import { Informer } from '../kube/informer.js';
 import { loadKubeconfig } from '../kube/kubeconfig.js';
+import { timestamp } from '../kube/time.js';
 import {
   cniCall,
   cniGC,
@@ -83,7 +84,7 @@ const PROBE_TITLE: Record<ProbeKind, string> = {
   readiness: 'Readiness',
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const now = () => timestamp(new Date());
 
 function readMachine(): Machine {
   const osRelease = (() => {

@@ -383,22 +383,18 @@ async function main(opts: Options): Promise<void> {
         '10',
       ]);
     }
-    const rows: [string, Result[]][] = [];
+    const servers: Server[] = [
+      { pid: klab.pid as number, port: klabPort },
+      { pid: unbound.pid as number, port: unboundPort },
+      { pid: floor.pid as number, port: floorPort },
+    ];
+    const rows: [string, [Result, Result, Result]][] = [];
     for (const [label, file] of [
       ['cluster names', clusterFile],
       ['cached external names', externalFile],
     ] as const) {
-      const servers = [klab, unbound, floor].map((p) => p.pid as number);
-      const ports = [klabPort, unboundPort, floorPort];
-      rows.push([
-        label,
-        await compare(
-          servers.map((pid, k) => ({ pid, port: ports[k] as number })),
-          file,
-          opts,
-          ticks,
-        ),
-      ]);
+      // One result per server, in the order given.
+      rows.push([label, (await compare(servers, file, opts, ticks)) as [Result, Result, Result]]);
     }
     const loadAfter = loadavg()[0] as number;
     const klabMem = memoryMB(klab.pid as number);
@@ -424,7 +420,6 @@ async function main(opts: Options): Promise<void> {
         f(r.cpuUs, 1),
         ratio,
       ];
-      if (!k || !u || !fl) continue;
       table.push(
         row('klab', k, f(k.qps / u.qps, 2)),
         row('unbound', u, '1.00'),

@@ -48,8 +48,7 @@ export function generateSuffix(): string {
 
 export const newUid = (): string => randomUUID();
 
-/** RFC 3339 with second precision, as Kubernetes serialises metav1.Time. */
-export const timestamp = (now: Date): string => now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+export { timestamp } from '../kube/time.js';
 
 /** Everything but metadata and status: a change there bumps metadata.generation. */
 export function specChanged(a: KubeObject, b: KubeObject): boolean {

@@ -5,6 +5,7 @@
  * PATCHed), so `kubectl describe` says "(x3 over 40s)" instead of listing each retry.
  */
 import type { KubeClient } from './client.js';
+import { timestamp } from './time.js';
 
 export interface InvolvedObject {
   apiVersion?: string;
@@ -54,7 +55,7 @@ export class EventRecorder {
       message,
     ]);
     const now = this.now();
-    const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const stamp = timestamp(now);
     const seen = this.recent.get(key);
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
     try {

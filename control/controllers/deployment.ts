@@ -6,6 +6,7 @@
  * RollingUpdate honours maxSurge/maxUnavailable; Recreate scales the old to zero first.
  */
 import type { OwnerReference, PodTemplate, ReplicaSetLike } from './replicaset.js';
+import { timestamp } from '../../kube/time.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
 export const DESIRED_REPLICAS = 'deployment.kubernetes.io/desired-replicas';
@@ -208,7 +209,7 @@ export function planDeployment(
   activeOldPods = 0,
 ): DeploymentPlan {
   const desired = d.spec.replicas ?? 1;
-  const nowText = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const nowText = timestamp(now);
   const { maxSurge, maxUnavailable } = surgeAndUnavailable(d);
   const newRs = findNewReplicaSet(d, owned);
   const old = owned.filter((rs) => rs !== newRs);

@@ -9,6 +9,7 @@
 import { PodCidrAllocator } from './allocators.js';
 import { type ControllerContext, isNotFound, keyOf, pathOf } from './context.js';
 import { WorkQueue } from './queue.js';
+import { timestamp } from '../../kube/time.js';
 
 export function startNodeIpam(ctx: ControllerContext, clusterCidr: string, maskBits: number): WorkQueue {
   const nodes = ctx.informer('nodes');
@@ -79,11 +80,7 @@ export function startNodeLifecycle(ctx: ControllerContext, timings: LifecycleTim
   const leases = ctx.informer('leases');
   const pods = ctx.informer('pods');
   let busy = false;
-  const stamp = () =>
-    ctx
-      .now()
-      .toISOString()
-      .replace(/\.\d{3}Z$/, 'Z');
+  const stamp = () => timestamp(ctx.now());
 
   async function markPods(nodeName: string, ready: boolean): Promise<void> {
     for (const pod of pods.list()) {

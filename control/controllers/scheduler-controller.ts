@@ -8,6 +8,7 @@ import type { KubeObject } from '../../kube/client.js';
 import { type ControllerContext, isConflict, isNotFound, keyOf, pathOf } from './context.js';
 import { WorkQueue } from './queue.js';
 import { type SchedNode, type SchedPod, schedule } from './scheduler.js';
+import { timestamp } from '../../kube/time.js';
 
 const unscheduled = (p: KubeObject) => {
   const spec = p.spec as { nodeName?: string; schedulerName?: string } | undefined;
@@ -75,10 +76,7 @@ export function startScheduler(ctx: ControllerContext): { stop(): void } {
                   status: 'False',
                   reason: 'Unschedulable',
                   message: result.message,
-                  lastTransitionTime: ctx
-                    .now()
-                    .toISOString()
-                    .replace(/\.\d{3}Z$/, 'Z'),
+                  lastTransitionTime: timestamp(ctx.now()),
                 },
               ],
             },

@@ -5,6 +5,7 @@
 import type { JsonObject } from '../store/types.js';
 import { FieldSet } from './fieldset.js';
 import { isObject } from './json.js';
+import { timestamp } from '../../kube/time.js';
 
 export type Operation = 'Apply' | 'Update';
 
@@ -92,5 +93,5 @@ export function encodeManagedFields(entries: readonly ManagerEntry[]): JsonObjec
 export function formatTime(now: Date | string): string {
   const date = typeof now === 'string' ? new Date(now) : now;
   if (Number.isNaN(date.getTime())) throw new Error(`invalid time ${JSON.stringify(String(now))}`);
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return timestamp(date);
 }

@@ -6,6 +6,7 @@
  */
 import { MESSAGES, VARINT_TYPES, isScalar, type FieldDef } from './schema.js';
 import { WireError, readFields, type WireField } from './wire.js';
+import { timestamp } from '../../kube/time.js';
 
 export class DecodeError extends Error {}
 
@@ -49,7 +50,7 @@ function time(buf: Buffer, path: string): Json | undefined {
   const ms = Number(BigInt.asIntN(64, seconds ?? 0n)) * 1000;
   const date = new Date(ms);
   if (Number.isNaN(date.getTime())) throw new DecodeError(`${path}: timestamp ${seconds} is out of range`);
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return timestamp(date);
 }
 
 function intOrString(buf: Buffer, path: string): Json {
